@@ -1,0 +1,160 @@
+/* Table-driven decoder: a layout (ble_adv_tables.c) applied to a decrypted
+ * payload.  Pure; never reads past the payload length. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ble_adv.h"
+
+int ble_adv_read_bits(const uint8_t *p, size_t len, unsigned bit,
+                      unsigned width, uint32_t *raw) {
+  uint64_t acc = 0;
+  unsigned first, last, i;
+  if (width == 0 || width > 32) return -1;
+  /* The whole field must have been sent (§1.2: check every field). */
+  if ((size_t)bit + width > len * 8) return -1;
+  first = bit / 8;
+  last = (bit + width - 1) / 8;
+  for (i = last + 1; i-- > first;) acc = acc << 8 | p[i];
+  acc >>= bit % 8;
+  *raw = (uint32_t)(acc & ((width == 32) ? 0xFFFFFFFFu : ((1u << width) - 1)));
+  return 0;
+}
+
+static int64_t sign_extend(uint32_t raw, unsigned width) {
+  if (width < 32 && (raw & (1u << (width - 1))))
+    return (int64_t)raw - ((int64_t)1 << width);
+  if (width == 32) return (int32_t)raw;
+  return raw;
+}
+
+/* Append to the reading's text arena; returns the start or "" if full. */
+static char *text_start(struct ble_adv_reading *out) {
+  return out->text + out->text_used;
+}
+
+static void text_append(struct ble_adv_reading *out, const char *s, int comma) {
+  size_t room = sizeof out->text - out->text_used;
+  size_t need = strlen(s) + (comma ? 1 : 0);
+  if (need + 1 > room) return; /* the arena fits every label set; belt */
+  if (comma) out->text[out->text_used++] = ',';
+  memcpy(out->text + out->text_used, s, need - (comma ? 1 : 0));
+  out->text_used += need - (comma ? 1 : 0);
+  out->text[out->text_used] = '\0';
+}
+
+static const char *bitmask_text(struct ble_adv_reading *out,
+                                 const struct ble_labels *lab, uint32_t raw,
+                                 unsigned width) {
+  char *start = text_start(out);
+  char name[16];
+  unsigned i;
+  int n = 0;
+  if (sizeof out->text - out->text_used < 2) return "";
+  *start = '\0';
+  for (i = 0; i < width; i++) {
+    if (!(raw & (1u << i))) continue;
+    if (i < lab->nnames && lab->names[i] != NULL) {
+      text_append(out, lab->names[i], n > 0);
+    } else {
+      snprintf(name, sizeof name, "bit%u", i);
+      text_append(out, name, n > 0);
+    }
+    n++;
+  }
+  out->text_used++; /* keep the NUL */
+  return start;
+}
+
+static const char *pairs_text(struct ble_adv_reading *out,
+                              const struct ble_labels *lab, uint32_t raw,
+                              unsigned width) {
+  char *start = text_start(out);
+  char item[64];
+  unsigned i;
+  int n = 0;
+  if (sizeof out->text - out->text_used < 2) return "";
+  *start = '\0';
+  for (i = 0; i < width / 2 && i < lab->nnames; i++) {
+    unsigned v = (raw >> (2 * i)) & 3u;
+    if (lab->states[v] == NULL) continue; /* not supported / NA */
+    snprintf(item, sizeof item, "%s=%s", lab->names[i], lab->states[v]);
+    text_append(out, item, n > 0);
+    n++;
+  }
+  out->text_used++;
+  return start;
+}
+
+static const char *enum_text(const struct ble_labels *lab, int64_t code) {
+  size_t i;
+  for (i = 0; i < lab->ncodes; i++)
+    if (lab->codes[i].code == code) return lab->codes[i].text;
+  return NULL;
+}
+
+int ble_adv_decode(uint8_t record_type, uint16_t model_id,
+                   const uint8_t *payload, size_t len,
+                   struct ble_adv_reading *out) {
+  const struct ble_layout *layout = ble_adv_layout(record_type, model_id);
+  size_t i;
+  if (layout == NULL) return -1;
+  out->model_id = model_id;
+  out->record_type = record_type;
+  out->product = ble_adv_product_name(model_id);
+  snprintf(out->product_id, sizeof out->product_id, "0x%04X", model_id);
+  out->nrecords = 0;
+  out->text_used = 0;
+  out->text[0] = '\0';
+  for (i = 0; i < layout->nfields && out->nrecords < BLE_ADV_MAX_RECORDS; i++) {
+    const struct ble_field *f = &layout->fields[i];
+    struct vq_record *r = &out->records[out->nrecords];
+    uint32_t raw;
+    int have = ble_adv_read_bits(payload, len, f->bit, f->width, &raw) == 0;
+    int64_t v;
+    if (f->flags & BLE_F_COND) {
+      uint32_t c;
+      /* A conditional field exists only under its selector's value. */
+      if (ble_adv_read_bits(payload, len, f->cond_bit, f->cond_width, &c) != 0 ||
+          c != f->cond_value)
+        continue;
+    }
+    memset(r, 0, sizeof *r);
+    r->quantity = f->quantity;
+    r->unit = NULL;
+    if (!have || ((f->flags & BLE_F_NA) && raw == f->na)) {
+      r->flags = VQ_RECORD_NA;
+      raw = 0;
+    }
+    v = (f->flags & BLE_F_SIGNED) ? sign_extend(raw, f->width) : (int64_t)raw;
+    if (f->flags & BLE_F_NEGATE) v = -v;
+    switch (f->kind) {
+    case BLE_NUMBER:
+      r->type = VQ_VALUE_DOUBLE;
+      r->value.f64 = (r->flags & VQ_RECORD_NA) ? 0.0 : (double)v * f->scale + f->offset;
+      break;
+    case BLE_INT:
+      r->type = VQ_VALUE_INT;
+      r->value.i64 = v;
+      break;
+    case BLE_ENUM:
+      r->type = VQ_VALUE_ENUM;
+      r->value.i64 = v;
+      r->text = (r->flags & VQ_RECORD_NA) ? NULL : enum_text(f->labels, v);
+      break;
+    case BLE_BITMASK:
+      r->type = VQ_VALUE_BITMASK;
+      r->value.i64 = v;
+      r->text = bitmask_text(out, f->labels, raw, f->width);
+      break;
+    case BLE_PAIRS:
+      r->type = VQ_VALUE_BITMASK;
+      r->value.i64 = v;
+      r->text = pairs_text(out, f->labels, raw, f->width);
+      break;
+    default:
+      continue;
+    }
+    out->nrecords++;
+  }
+  return 0;
+}
