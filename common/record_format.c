@@ -1,0 +1,223 @@
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "record_format.h"
+
+const char *vq_reading_tag(const struct vq_reading *r, const char *key) {
+  uint32_t i;
+  for (i = 0; i < r->ntags; i++)
+    if (strcmp(r->tags[i].key, key) == 0) return r->tags[i].value;
+  return NULL;
+}
+
+static int value_available(const struct vq_record *rec) {
+  if (rec->flags & VQ_RECORD_NA) return 0;
+  if (rec->type == VQ_VALUE_DOUBLE && !isfinite(rec->value.f64)) return 0;
+  if (rec->type == VQ_VALUE_STRING && rec->value.str == NULL) return 0;
+  return 1;
+}
+
+void vq_format_json_value(struct vq_text *t, const struct vq_record *rec) {
+  if (!value_available(rec)) {
+    vq_text_add(t, "null", 4);
+    return;
+  }
+  switch (rec->type) {
+  case VQ_VALUE_DOUBLE: vq_text_add_double(t, rec->value.f64); break;
+  case VQ_VALUE_BOOL: vq_text_adds(t, rec->value.i64 ? "true" : "false"); break;
+  case VQ_VALUE_STRING: vq_text_add_json_string(t, rec->value.str); break;
+  default: vq_text_add_int(t, rec->value.i64); break;
+  }
+}
+
+void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
+                           const struct vq_record *rec) {
+  vq_text_add(t, "{\"time\":\"", 9);
+  vq_text_add_time(t, r->time_ns);
+  vq_text_add(t, "\",\"source\":", 11);
+  vq_text_add_json_string(t, r->source ? r->source : "");
+  vq_text_add(t, ",\"device\":", 10);
+  vq_text_add_json_string(t, r->device);
+  vq_text_add(t, ",\"quantity\":", 12);
+  vq_text_add_json_string(t, rec->quantity);
+  vq_text_add(t, ",\"value\":", 9);
+  vq_format_json_value(t, rec);
+  if (rec->unit != NULL && *rec->unit != '\0') {
+    vq_text_add(t, ",\"unit\":", 8);
+    vq_text_add_json_string(t, rec->unit);
+  }
+  if ((rec->type == VQ_VALUE_ENUM || rec->type == VQ_VALUE_BITMASK) &&
+      value_available(rec) && rec->text != NULL) {
+    vq_text_add(t, ",\"text\":", 8);
+    vq_text_add_json_string(t, rec->text);
+  }
+  vq_text_add(t, "}\n", 2);
+}
+
+void vq_format_json_reading(struct vq_text *t, const struct vq_reading *r) {
+  uint32_t i;
+  vq_text_add(t, "{\"time\":\"", 9);
+  vq_text_add_time(t, r->time_ns);
+  vq_text_add(t, "\",\"source\":", 11);
+  vq_text_add_json_string(t, r->source ? r->source : "");
+  vq_text_add(t, ",\"device\":", 10);
+  vq_text_add_json_string(t, r->device);
+  vq_text_add(t, ",\"tags\":{", 9);
+  for (i = 0; i < r->ntags; i++) {
+    if (i) vq_text_addc(t, ',');
+    vq_text_add_json_string(t, r->tags[i].key);
+    vq_text_addc(t, ':');
+    vq_text_add_json_string(t, r->tags[i].value);
+  }
+  vq_text_add(t, "},\"values\":{", 12);
+  for (i = 0; i < r->nrecords; i++) {
+    const struct vq_record *rec = VQ_READING_RECORD(r, i);
+    if (i) vq_text_addc(t, ',');
+    vq_text_add_json_string(t, rec->quantity);
+    vq_text_addc(t, ':');
+    vq_format_json_value(t, rec);
+  }
+  vq_text_add(t, "}}", 2);
+}
+
+void vq_format_text_record(struct vq_text *t, const struct vq_reading *r,
+                           const struct vq_record *rec) {
+  vq_text_add_time(t, r->time_ns);
+  vq_text_addf(t, " %s %s %s ", r->source ? r->source : "", r->device,
+               rec->quantity);
+  if (!value_available(rec)) {
+    vq_text_adds(t, "n/a");
+  } else {
+    switch (rec->type) {
+    case VQ_VALUE_DOUBLE: vq_text_add_double(t, rec->value.f64); break;
+    case VQ_VALUE_BOOL: vq_text_adds(t, rec->value.i64 ? "on" : "off"); break;
+    case VQ_VALUE_STRING: vq_text_adds(t, rec->value.str); break;
+    case VQ_VALUE_BITMASK: vq_text_addf(t, "0x%llx", (unsigned long long)rec->value.i64); break;
+    default: vq_text_add_int(t, rec->value.i64); break;
+    }
+    if (rec->unit != NULL && *rec->unit != '\0') {
+      vq_text_addc(t, ' ');
+      vq_text_adds(t, rec->unit);
+    }
+    if ((rec->type == VQ_VALUE_ENUM || rec->type == VQ_VALUE_BITMASK) &&
+        rec->text != NULL)
+      vq_text_addf(t, " (%s)", rec->text);
+  }
+  vq_text_addc(t, '\n');
+}
+
+/* ------------------------------------------------------------------ */
+/* Line protocol                                                       */
+/* ------------------------------------------------------------------ */
+
+static void escape(struct vq_text *t, const char *s, const char *special) {
+  const char *run = s, *c;
+  for (c = s; *c; c++) {
+    if (*c == '\n' || *c == '\r') {
+      vq_text_add(t, run, (size_t)(c - run));
+      vq_text_addc(t, ' ');
+      run = c + 1;
+    } else if (strchr(special, *c) != NULL) {
+      vq_text_add(t, run, (size_t)(c - run));
+      vq_text_addc(t, '\\');
+      vq_text_addc(t, *c);
+      run = c + 1;
+    }
+  }
+  vq_text_add(t, run, (size_t)(c - run));
+}
+
+void vq_lp_escape_measurement(struct vq_text *t, const char *s) {
+  escape(t, s, ", ");
+}
+
+void vq_lp_escape_key(struct vq_text *t, const char *s) {
+  escape(t, s, ",= ");
+}
+
+void vq_lp_escape_string(struct vq_text *t, const char *s) {
+  const char *run = s, *c;
+  for (c = s; *c; c++) {
+    if (*c == '"' || *c == '\\') {
+      vq_text_add(t, run, (size_t)(c - run));
+      vq_text_addc(t, '\\');
+      vq_text_addc(t, *c);
+      run = c + 1;
+    }
+  }
+  vq_text_add(t, run, (size_t)(c - run));
+}
+
+int vq_lp_precision_parse(const char *s) {
+  static const char *const names[] = {"ns", "us", "ms", "s"};
+  int i;
+  for (i = 0; i < 4; i++)
+    if (strcmp(s, names[i]) == 0) return i;
+  return -1;
+}
+
+static void add_tag(struct vq_text *t, const char *key, const char *value) {
+  if (value == NULL || *value == '\0') return; /* empty tags are invalid */
+  vq_text_addc(t, ',');
+  vq_lp_escape_key(t, key);
+  vq_text_addc(t, '=');
+  vq_lp_escape_key(t, value);
+}
+
+int vq_format_line_protocol(struct vq_text *t, const struct vq_reading *r,
+                            const struct vq_lp_options *o) {
+  static const int64_t divisor[] = {1, 1000, 1000000, 1000000000};
+  size_t start = t->len;
+  int fields = 0;
+  uint32_t i;
+
+  vq_lp_escape_measurement(t, o->measurement ? o->measurement : "victron");
+  add_tag(t, "source", r->source);
+  add_tag(t, "device", r->device);
+  add_tag(t, "product", vq_reading_tag(r, "product"));
+  for (i = 0; i < r->nrecords; i++) {
+    const struct vq_record *rec = VQ_READING_RECORD(r, i);
+    if (!value_available(rec)) continue;
+    vq_text_addc(t, fields ? ',' : ' ');
+    vq_lp_escape_key(t, rec->quantity);
+    vq_text_addc(t, '=');
+    switch (rec->type) {
+    case VQ_VALUE_DOUBLE:
+      vq_text_add_double(t, rec->value.f64);
+      break;
+    case VQ_VALUE_BOOL:
+      vq_text_adds(t, rec->value.i64 ? "true" : "false");
+      break;
+    case VQ_VALUE_STRING:
+      vq_text_addc(t, '"');
+      vq_lp_escape_string(t, rec->value.str);
+      vq_text_addc(t, '"');
+      break;
+    default:
+      vq_text_add_int(t, rec->value.i64);
+      vq_text_addc(t, 'i');
+      break;
+    }
+    fields++;
+    if (o->enum_text && rec->text != NULL &&
+        (rec->type == VQ_VALUE_ENUM || rec->type == VQ_VALUE_BITMASK)) {
+      vq_text_addc(t, ',');
+      vq_lp_escape_key(t, rec->quantity);
+      vq_text_add(t, "_text=\"", 7);
+      vq_lp_escape_string(t, rec->text);
+      vq_text_addc(t, '"');
+      fields++;
+    }
+  }
+  if (fields == 0) {
+    t->len = start; /* a line without fields is invalid: write none */
+    if (t->data) t->data[start] = '\0';
+    return 0;
+  }
+  vq_text_addc(t, ' ');
+  vq_text_add_int(t, r->time_ns / divisor[o->precision & 3]);
+  vq_text_addc(t, '\n');
+  return fields;
+}

@@ -1,0 +1,54 @@
+/* The daemon: runs a pipeline on one libuv loop; start, reload (SIGHUP),
+ * stop with a bounded flush (SIGTERM/SIGINT, or when every source has
+ * finished). */
+#ifndef VQ_DAEMON_H
+#define VQ_DAEMON_H
+
+#include <uv.h>
+
+#include "control.h"
+#include "instance.h"
+#include "pipeline.h"
+
+enum vq_daemon_state {
+  VQ_DAEMON_RUNNING = 0,
+  VQ_DAEMON_STOPPING_SOURCES,
+  VQ_DAEMON_FLUSHING,
+  VQ_DAEMON_STOPPING_SINKS,
+  VQ_DAEMON_DONE
+};
+
+struct vq_post;
+
+struct vq_daemon {
+  uv_loop_t loop;
+  struct vq_pipeline *pipeline; /* the one running */
+  const char *path;             /* re-read on SIGHUP; NULL: no reload */
+  struct vq_ctx *instances;
+  struct vq_ctx internal; /* source "vicacq": the daemon's own records */
+
+  uv_idle_t drain;
+  uv_signal_t sigterm, sigint, sighup, sigusr1;
+  uv_timer_t shutdown_timer, tick;
+  uv_async_t post_async;
+  uv_mutex_t post_lock;
+  struct vq_post *posts;
+
+  struct vq_control control;
+  int state;
+  int exit_code;
+  int reload_requested;
+};
+
+/* Run `p` (taking ownership) until stopped; returns the exit status. */
+int vq_daemon_run(struct vq_pipeline *p, const char *path);
+
+/* Used by the host table. */
+void vq_daemon_kick(struct vq_daemon *d);
+void vq_daemon_source_finished(struct vq_daemon *d, struct vq_ctx *ctx);
+int vq_daemon_post(struct vq_daemon *d, struct vq_ctx *ctx, vq_callback cb,
+                   void *arg);
+/* The host table handed to plugins. */
+extern const struct vq_host vq_host_table;
+
+#endif

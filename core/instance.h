@@ -1,0 +1,75 @@
+/* struct vq_ctx: the core's view of one plugin instance (a [source.ID] or
+ * [sink.ID] section), shared by the host table, the router, the sink
+ * runtime and the daemon. */
+#ifndef VQ_INSTANCE_H
+#define VQ_INSTANCE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "pipeline.h"
+#include "vicacq/plugin.h"
+
+struct vq_daemon;
+struct vq_sink_rt;
+
+enum vq_instance_state {
+  VQ_INST_CREATED = 0,
+  VQ_INST_STARTED,
+  VQ_INST_STOPPING,
+  VQ_INST_STOPPED
+};
+
+/* Where a source's readings go: one sink and the quantity globs routed to
+ * it (match NULL: all of them). */
+struct vq_target {
+  struct vq_ctx *sink;
+  char **match; /* items borrowed from the pipeline's routes */
+  size_t nmatch;
+  int owns_match; /* match is a merged array to free (not its items) */
+};
+
+struct vq_stat {
+  char *name;
+  int64_t value;
+};
+
+struct vq_timer {
+  uv_timer_t handle;
+  struct vq_ctx *ctx;
+  vq_callback cb;
+  void *arg;
+  struct vq_timer *next;
+};
+
+struct vq_ctx {
+  struct vq_daemon *daemon;
+  struct vq_pipeline *pipeline; /* holds a reference */
+  struct vq_section *section;
+  int kind; /* VQ_KIND_SOURCE or VQ_KIND_SINK */
+  const char *id;  /* interned: outlives the instance */
+  char label[80];  /* "source.shunt", the log prefix */
+  const struct vq_plugin *plugin;
+  void *instance;
+  int state;
+  int open_handles; /* timers being closed */
+  struct vq_timer *timers;
+  struct vq_stat *stats;
+  size_t nstats;
+
+  /* Sources. */
+  uint64_t seq;
+  int finished;
+  struct vq_target *targets;
+  size_t ntargets;
+
+  /* Sinks. */
+  struct vq_sink_rt *sink;
+  int retiring; /* removed by a reload: drain, then stop */
+  uint64_t retire_deadline_ms;
+  int removed;  /* stop then destroy (reload) */
+
+  struct vq_ctx *next;
+};
+
+#endif

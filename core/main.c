@@ -1,0 +1,344 @@
+/* vicacq command line: run a pipeline, check it, list and describe
+ * plugins, and the scan/dump tools. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "intern.h"
+#include "loader.h"
+#include "log.h"
+#include "pipeline.h"
+
+/* Exit statuses (documented in vicacq(1)). */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: vicacq -c FILE [--check] [--log-level LEVEL]\n"
+          "       vicacq --list-plugins [--plugin-path DIRS]\n"
+          "       vicacq --help-plugin NAME [--plugin-path DIRS]\n"
+          "       vicacq scan [--adapter hciN] [--seconds N] [-c FILE]\n"
+          "       vicacq dump ble [--address MAC] [--adapter hciN] "
+          "[--seconds N] -o FILE\n"
+          "       vicacq dump vedirect --port PORT [--seconds N] -o FILE\n"
+          "       vicacq --version | -h\n"
+          "\n"
+          "  -c, --config FILE      pipeline file to run (see vicacq.ini(5))\n"
+          "      --check            validate the pipeline file and exit\n"
+          "      --log-level LEVEL  error|warn|info|debug (overrides the "
+          "file)\n"
+          "      --list-plugins     list the plugins found\n"
+          "      --help-plugin NAME describe a plugin's options\n"
+          "      --plugin-path DIRS extra plugin directories (colon-separated)\n"
+          "  -V, --version          print the version\n"
+          "  -h, --help             this text\n"
+          "\n"
+          "Exit status: 0 done, 1 runtime failure, 2 invalid pipeline file or "
+          "usage.\n");
+}
+
+static const char *type_name(uint32_t t) {
+  switch (t) {
+  case VQ_OPT_STRING: return "string";
+  case VQ_OPT_INT: return "integer";
+  case VQ_OPT_DOUBLE: return "number";
+  case VQ_OPT_BOOL: return "boolean";
+  case VQ_OPT_ENUM: return "choice";
+  case VQ_OPT_DURATION: return "duration";
+  case VQ_OPT_SECRET: return "secret";
+  default: return "size";
+  }
+}
+
+static void print_options(const struct vq_option *o) {
+  for (; o != NULL && o->key != NULL; o++) {
+    printf("  %-22s %s%s", o->key, type_name(o->type),
+           (o->flags & VQ_OPT_LIST) ? " list" : "");
+    if (o->type == VQ_OPT_ENUM && o->choices) printf(" (%s)", o->choices);
+    if (o->flags & VQ_OPT_REQUIRED) printf(", required");
+    if (o->default_value) printf(", default %s", o->default_value);
+    if (o->type == VQ_OPT_SECRET) printf(" (or %s_file = PATH)", o->key);
+    printf("\n      %s\n", o->help ? o->help : "");
+  }
+}
+
+static const char *kinds_text(uint32_t k) {
+  if ((k & VQ_KIND_SOURCE) && (k & VQ_KIND_SINK)) return "source, sink";
+  return (k & VQ_KIND_SOURCE) ? "source" : "sink";
+}
+
+static int help_plugin(const char *name) {
+  char err[2048];
+  const struct vq_plugin *p = vq_loader_get(name, err, sizeof err);
+  const struct vq_writable *w;
+  if (p == NULL) {
+    vq_error("%s", err);
+    return EXIT_CONFIG;
+  }
+  printf("%s %s (%s, plugin ABI %u.%u)\n%s\n\n", p->name,
+         p->version ? p->version : "", kinds_text(p->kinds), p->abi_major,
+         p->abi_minor, p->description ? p->description : "");
+  printf("Options:\n");
+  print_options(p->options);
+  printf("\nOptions the core handles in every %s section:\n",
+         (p->kinds & VQ_KIND_SOURCE) ? "[source.ID]" : "[sink.ID]");
+  print_options((p->kinds & VQ_KIND_SOURCE) ? vq_core_source_options
+                                            : vq_core_sink_options);
+  if (p->writables != NULL && p->writables->quantity != NULL) {
+    printf("\nWritable quantities (enable with write.QUANTITY = MIN..MAX):\n");
+    for (w = p->writables; w->quantity != NULL; w++)
+      printf("  %-22s %g..%g %s, step %g\n      %s\n", w->quantity, w->min,
+             w->max, w->unit ? w->unit : "", w->step, w->help ? w->help : "");
+  }
+  return EXIT_OK;
+}
+
+static int list_plugins(void) {
+  char **names, err[2048];
+  size_t n = vq_loader_list(&names), i;
+  if (n == 0) printf("no plugins found in %s\n", vq_loader_search_path());
+  for (i = 0; i < n; i++) {
+    const struct vq_plugin *p = vq_loader_get(names[i], err, sizeof err);
+    if (p != NULL)
+      printf("%-12s %-8s %-13s %s\n", p->name, p->version ? p->version : "",
+             kinds_text(p->kinds), p->description ? p->description : "");
+    else
+      printf("%-12s (not loadable: %s)\n", names[i], err);
+    free(names[i]);
+  }
+  free(names);
+  return EXIT_OK;
+}
+
+/* Append "key = value\n" to a growing text (for synthesized pipelines). */
+static int appendf(char **text, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int appendf(char **text, size_t *len, const char *fmt, ...) {
+  va_list ap;
+  char line[1024];
+  char *grown;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof line) return -1;
+  grown = realloc(*text, *len + (size_t)n + 1);
+  if (grown == NULL) return -1;
+  memcpy(grown + *len, line, (size_t)n + 1);
+  *text = grown;
+  *len += (size_t)n;
+  return 0;
+}
+
+/* `vicacq scan` and `vicacq dump`: run a one-source pipeline with the
+ * transport plugin in its scan or dump mode. */
+static int run_tool(int argc, char **argv, const char *plugin_path) {
+  static const struct option opts[] = {
+      {"adapter", required_argument, NULL, 'a'},
+      {"seconds", required_argument, NULL, 's'},
+      {"address", required_argument, NULL, 'A'},
+      {"port", required_argument, NULL, 'p'},
+      {"output", required_argument, NULL, 'o'},
+      {"config", required_argument, NULL, 'c'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *tool = argv[0], *plugin, *adapter = NULL, *seconds = NULL,
+             *address = NULL, *port = NULL, *output = NULL, *config = NULL;
+  char *text = NULL, *known = NULL;
+  size_t len = 0, klen = 0;
+  struct vq_pipeline *p;
+  int c, rc;
+
+  if (strcmp(tool, "scan") == 0) {
+    plugin = "ble-adv";
+  } else {
+    if (argc < 2 || (strcmp(argv[1], "ble") != 0 &&
+                     strcmp(argv[1], "vedirect") != 0)) {
+      fprintf(stderr, "vicacq dump: say what to dump: ble or vedirect\n");
+      return EXIT_CONFIG;
+    }
+    plugin = strcmp(argv[1], "ble") == 0 ? "ble-adv" : "vedirect";
+    argc--;
+    argv++;
+  }
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:c:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a': adapter = optarg; break;
+    case 's': seconds = optarg; break;
+    case 'A': address = optarg; break;
+    case 'p': port = optarg; break;
+    case 'o': output = optarg; break;
+    case 'c': config = optarg; break;
+    case 'h': usage(stdout); return EXIT_OK;
+    default: usage(stderr); return EXIT_CONFIG;
+    }
+  }
+  if (strcmp(tool, "dump") == 0 && output == NULL) {
+    fprintf(stderr, "vicacq dump: -o FILE is required\n");
+    return EXIT_CONFIG;
+  }
+  if (strcmp(plugin, "vedirect") == 0 && port == NULL) {
+    fprintf(stderr, "vicacq dump vedirect: --port is required\n");
+    return EXIT_CONFIG;
+  }
+  if (config != NULL) {
+    /* Which BLE devices have a key: listed as known by the scan. */
+    struct vq_pipeline *cfg = vq_pipeline_load(config);
+    size_t i;
+    if (cfg == NULL) return EXIT_CONFIG;
+    for (i = 0; i < cfg->nsections; i++) {
+      const struct vq_section *s = &cfg->sections[i];
+      const struct vq_kv *a = vq_section_get(s, "address");
+      if (s->kind == VQ_SECTION_SOURCE && s->plugin &&
+          strcmp(s->plugin->name, "ble-adv") == 0 && a != NULL &&
+          vq_section_get(s, "key") != NULL)
+        appendf(&known, &klen, "%s%s", klen ? "," : "", a->value);
+    }
+    if (plugin_path == NULL && cfg->daemon.plugin_path != NULL)
+      plugin_path = vq_intern(cfg->daemon.plugin_path);
+    vq_pipeline_free(cfg);
+  }
+  rc = 0;
+  rc |= appendf(&text, &len, "[vicacq]\nlog_level = %s\n",
+                vq_log_get_level() >= VQ_LOG_DEBUG ? "debug" : "warn");
+  if (plugin_path) rc |= appendf(&text, &len, "plugin_path = %s\n", plugin_path);
+  rc |= appendf(&text, &len, "[source.%s]\nplugin = %s\nmode = %s\n", tool,
+                plugin, tool);
+  if (adapter) rc |= appendf(&text, &len, "adapter = %s\n", adapter);
+  if (seconds) rc |= appendf(&text, &len, "seconds = %s\n", seconds);
+  if (address) rc |= appendf(&text, &len, "address = %s\n", address);
+  if (port) rc |= appendf(&text, &len, "port = %s\n", port);
+  if (output) rc |= appendf(&text, &len, "output = %s\n", output);
+  if (known) rc |= appendf(&text, &len, "known_addresses = %s\n", known);
+  /* The tool prints or writes by itself; the sink only completes the
+   * pipeline. */
+  rc |= appendf(&text, &len,
+                "[sink.out]\nplugin = stdout\nformat = text\n"
+                "[route.all]\nfrom = *\nto = out\n");
+  free(known);
+  if (rc != 0) {
+    free(text);
+    vq_error("argument too long");
+    return EXIT_CONFIG;
+  }
+  p = vq_pipeline_load_text(tool, text);
+  free(text);
+  if (p == NULL) return EXIT_CONFIG;
+  vq_log_setup(p->daemon.log_level, VQ_LOG_STDERR);
+  return vq_daemon_run(p, NULL) ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int main(int argc, char **argv) {
+  enum { OPT_CHECK = 256, OPT_LIST, OPT_HELP_PLUGIN, OPT_LOG_LEVEL,
+         OPT_PLUGIN_PATH };
+  static const struct option opts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"check", no_argument, NULL, OPT_CHECK},
+      {"list-plugins", no_argument, NULL, OPT_LIST},
+      {"help-plugin", required_argument, NULL, OPT_HELP_PLUGIN},
+      {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+      {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
+      {"version", no_argument, NULL, 'V'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *config = NULL, *help_name = NULL, *plugin_path = NULL;
+  int check = 0, list = 0, log_level = -1, c, rc;
+  struct vq_pipeline *p;
+
+  vq_log_setup(VQ_LOG_INFO, VQ_LOG_STDERR);
+  /* Sub-commands come first: vicacq scan ..., vicacq dump ... */
+  if (argc > 1 && (strcmp(argv[1], "scan") == 0 ||
+                   strcmp(argv[1], "dump") == 0)) {
+    int i;
+    for (i = 2; i + 1 < argc; i++) {
+      if (strcmp(argv[i], "--plugin-path") == 0) plugin_path = argv[i + 1];
+      if (strcmp(argv[i], "--log-level") == 0 &&
+          vq_log_level_parse(argv[i + 1]) >= 0)
+        vq_log_setup(vq_log_level_parse(argv[i + 1]), VQ_LOG_STDERR);
+    }
+    if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
+    /* Drop the options only main knows before the tool parses the rest. */
+    {
+      int j = 0;
+      for (i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--plugin-path") == 0 ||
+             strcmp(argv[i], "--log-level") == 0) && i + 1 < argc) {
+          i++;
+          continue;
+        }
+        argv[j++] = argv[i];
+      }
+      argv[j] = NULL;
+      rc = run_tool(j, argv, plugin_path);
+    }
+    vq_loader_shutdown();
+    vq_intern_free_all();
+    return rc;
+  }
+
+  while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': config = optarg; break;
+    case OPT_CHECK: check = 1; break;
+    case OPT_LIST: list = 1; break;
+    case OPT_HELP_PLUGIN: help_name = optarg; break;
+    case OPT_PLUGIN_PATH: plugin_path = optarg; break;
+    case OPT_LOG_LEVEL:
+      log_level = vq_log_level_parse(optarg);
+      if (log_level < 0) {
+        fprintf(stderr, "vicacq: --log-level: '%s' is not one of "
+                        "error|warn|info|debug\n", optarg);
+        return EXIT_CONFIG;
+      }
+      break;
+    case 'V':
+      printf("vicacq %s (plugin ABI %d.%d, libuv %s)\n", PACKAGE_VERSION,
+             VQ_ABI_MAJOR, VQ_ABI_MINOR, uv_version_string());
+      return EXIT_OK;
+    case 'h':
+      usage(stdout);
+      return EXIT_OK;
+    default:
+      usage(stderr);
+      return EXIT_CONFIG;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vicacq: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return EXIT_CONFIG;
+  }
+  if (log_level >= 0) vq_log_setup(log_level, VQ_LOG_STDERR);
+  if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
+
+  if (list || help_name) {
+    rc = list ? list_plugins() : help_plugin(help_name);
+  } else if (config == NULL) {
+    usage(stderr);
+    rc = EXIT_CONFIG;
+  } else {
+    /* --plugin-path comes before the file's plugin_path. */
+    if (plugin_path != NULL) setenv("VICACQ_PLUGIN_PATH", plugin_path, 1);
+    p = vq_pipeline_load(config);
+    if (p == NULL) {
+      rc = EXIT_CONFIG;
+    } else if (check) {
+      printf("%s: OK\n", config);
+      vq_pipeline_free(p);
+      rc = EXIT_OK;
+    } else {
+      vq_log_setup(log_level >= 0 ? log_level : p->daemon.log_level,
+                   p->daemon.log_target);
+      rc = vq_daemon_run(p, config) ? EXIT_RUNTIME : EXIT_OK;
+    }
+  }
+  vq_loader_shutdown();
+  vq_intern_free_all();
+  return rc;
+}

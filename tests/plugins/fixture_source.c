@@ -1,0 +1,247 @@
+/* fixture-source: a source that makes up readings, for tests and
+ * benchmarks.  Each reading carries `records` records fixture.value.N (a
+ * double counting up) plus, when asked, the writable fixture.setpoint. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "vicacq/plugin.h"
+
+#define MAX_RECORDS 64
+
+struct fixture_source {
+  const struct vq_host *host;
+  struct vq_ctx *ctx;
+  int64_t count, records, burst;
+  uint64_t interval_ms;
+  int finish, kinds;
+  const char *device;
+  double setpoint;
+  int64_t sent;
+  uint64_t command_delay_ms;
+  int command_fail;
+  struct vq_timer *timer;
+  uv_idle_t idle; /* as-fast-as-possible mode */
+  int idle_active;
+  vq_stopped_cb stopped;
+  char names[MAX_RECORDS][32];
+  /* Commands being "carried out". */
+  uint64_t ticket;
+  double target;
+  struct vq_timer *command_timer;
+};
+
+static const struct vq_option options[] = {
+    {"count", VQ_OPT_INT, 0, "10", NULL, 0, 1e12,
+     "readings to emit, then finish (0: forever)"},
+    {"records", VQ_OPT_INT, 0, "1", NULL, 1, MAX_RECORDS,
+     "records per reading"},
+    {"interval", VQ_OPT_DURATION, 0, "0", NULL, 0, 3600000,
+     "time between bursts (0: as fast as the loop allows)"},
+    {"burst", VQ_OPT_INT, 0, "100", NULL, 1, 1e6,
+     "readings per burst"},
+    {"device", VQ_OPT_STRING, 0, "fixture1", NULL, 1, 0, "device id"},
+    {"finish", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
+     "tell the daemon when count readings are out"},
+    {"kinds", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
+     "add one record of every value type (enum, bitmask, bool, string, NA)"},
+    {"command_delay", VQ_OPT_DURATION, 0, "10ms", NULL, 0, 3600000,
+     "how long a command takes"},
+    {"command_fail", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
+     "fail every command (the device says no)"},
+    {"secret", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
+     "a secret that must never be logged"},
+    {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
+
+static const struct vq_writable writables[] = {
+    {"fixture.setpoint", "A", 0, 100, 0.1, "a setting that can be written"},
+    {NULL, NULL, 0, 0, 0, NULL}};
+
+static int src_create(const struct vq_host *host, struct vq_ctx *ctx,
+                      void **instance) {
+  struct fixture_source *s = calloc(1, sizeof *s);
+  int64_t i;
+  if (s == NULL) return -ENOMEM;
+  s->host = host;
+  s->ctx = ctx;
+  host->cfg_int(ctx, "count", &s->count);
+  host->cfg_int(ctx, "records", &s->records);
+  host->cfg_int(ctx, "burst", &s->burst);
+  host->cfg_duration(ctx, "interval", &s->interval_ms);
+  host->cfg_bool(ctx, "finish", &s->finish);
+  host->cfg_bool(ctx, "kinds", &s->kinds);
+  host->cfg_duration(ctx, "command_delay", &s->command_delay_ms);
+  host->cfg_bool(ctx, "command_fail", &s->command_fail);
+  s->device = host->cfg_string(ctx, "device");
+  s->setpoint = 10;
+  for (i = 0; i < s->records; i++)
+    snprintf(s->names[i], sizeof s->names[i], "fixture.value.%d", (int)i);
+  *instance = s;
+  return 0;
+}
+
+static void emit_one(struct fixture_source *s) {
+  struct vq_record recs[MAX_RECORDS + 8];
+  struct vq_tag tags[2] = {{"product", "Fixture, the \"test\" device"},
+                           {"firmware", "1.00"}};
+  struct vq_reading r = VQ_READING_INIT;
+  int64_t i, n = 0;
+  memset(recs, 0, sizeof recs);
+  for (i = 0; i < s->records; i++, n++) {
+    recs[n].quantity = s->names[i];
+    recs[n].unit = "V";
+    recs[n].type = VQ_VALUE_DOUBLE;
+    recs[n].value.f64 = (double)s->sent + (double)i / 100.0;
+  }
+  if (s->kinds) {
+    recs[n].quantity = "device.state";
+    recs[n].type = VQ_VALUE_ENUM;
+    recs[n].value.i64 = 3;
+    recs[n++].text = "Bulk";
+    recs[n].quantity = "device.alarm_reason";
+    recs[n].type = VQ_VALUE_BITMASK;
+    recs[n].value.i64 = 5;
+    recs[n++].text = "Low voltage,Low SOC";
+    recs[n].quantity = "load.state";
+    recs[n].type = VQ_VALUE_BOOL;
+    recs[n++].value.i64 = 1;
+    recs[n].quantity = "fixture.note";
+    recs[n].type = VQ_VALUE_STRING;
+    recs[n++].value.str = "a \"quoted\", text";
+    recs[n].quantity = "battery.temperature";
+    recs[n].type = VQ_VALUE_DOUBLE;
+    recs[n++].flags = VQ_RECORD_NA;
+    recs[n].quantity = "fixture.setpoint";
+    recs[n].unit = "A";
+    recs[n].type = VQ_VALUE_DOUBLE;
+    recs[n++].value.f64 = s->setpoint;
+  }
+  r.device = s->device;
+  r.tags = tags;
+  r.ntags = 2;
+  r.records = recs;
+  r.nrecords = (uint32_t)n;
+  s->host->emit(s->ctx, &r);
+  s->sent++;
+}
+
+static void stop_emitting(struct fixture_source *s) {
+  if (s->timer) {
+    s->host->timer_stop(s->ctx, s->timer);
+    s->timer = NULL;
+  }
+  if (s->idle_active) {
+    uv_idle_stop(&s->idle);
+    s->idle_active = 0;
+  }
+}
+
+static void burst(void *arg) {
+  struct fixture_source *s = arg;
+  int64_t i;
+  for (i = 0; i < s->burst && (s->count == 0 || s->sent < s->count); i++)
+    emit_one(s);
+  if (s->count != 0 && s->sent >= s->count) {
+    stop_emitting(s);
+    if (s->finish) s->host->finished(s->ctx);
+  }
+}
+
+static void on_idle(uv_idle_t *h) { burst(h->data); }
+
+static int src_start(void *instance) {
+  struct fixture_source *s = instance;
+  uv_loop_t *loop = s->host->loop(s->ctx);
+  int rc;
+  if (s->interval_ms > 0) {
+    s->timer = s->host->timer_start(s->ctx, 0, s->interval_ms, burst, s);
+    return s->timer ? 0 : -ENOMEM;
+  }
+  rc = uv_idle_init(loop, &s->idle);
+  if (rc != 0) return rc;
+  s->idle.data = s;
+  s->idle_active = 1;
+  return uv_idle_start(&s->idle, on_idle);
+}
+
+static void on_idle_closed(uv_handle_t *h) {
+  struct fixture_source *s = h->data;
+  s->stopped(s->ctx);
+}
+
+static void src_stop(void *instance, vq_stopped_cb done) {
+  struct fixture_source *s = instance;
+  s->stopped = done;
+  stop_emitting(s);
+  if (s->command_timer) {
+    s->host->timer_stop(s->ctx, s->command_timer);
+    s->command_timer = NULL;
+  }
+  if (s->interval_ms == 0) {
+    uv_close((uv_handle_t *)&s->idle, on_idle_closed);
+    return;
+  }
+  done(s->ctx);
+}
+
+static void src_destroy(void *instance) { free(instance); }
+
+static void command_finish(void *arg) {
+  struct fixture_source *s = arg;
+  s->host->timer_stop(s->ctx, s->command_timer);
+  s->command_timer = NULL;
+  if (s->command_fail) {
+    s->host->command_done(s->ctx, s->ticket, -EIO, "the device said no");
+    return;
+  }
+  s->setpoint = s->target;
+  {
+    struct vq_record rec;
+    struct vq_reading r = VQ_READING_INIT;
+    memset(&rec, 0, sizeof rec);
+    rec.quantity = "fixture.setpoint";
+    rec.unit = "A";
+    rec.type = VQ_VALUE_DOUBLE;
+    rec.value.f64 = s->setpoint;
+    r.device = s->device;
+    r.records = &rec;
+    r.nrecords = 1;
+    s->host->emit(s->ctx, &r);
+  }
+  s->host->command_done(s->ctx, s->ticket, 0, "read back");
+}
+
+static int src_command(void *instance, const struct vq_command *cmd) {
+  struct fixture_source *s = instance;
+  if (strcmp(cmd->device, s->device) != 0) return -ENODEV;
+  if (s->command_timer != NULL) return -EBUSY;
+  s->ticket = cmd->ticket;
+  s->target = cmd->value;
+  s->command_timer = s->host->timer_start(s->ctx, s->command_delay_ms, 0,
+                                          command_finish, s);
+  return s->command_timer ? 0 : -ENOMEM;
+}
+
+static const struct vq_plugin descriptor = {
+    VQ_PLUGIN_HEADER,
+    "fixture-source",
+    "1.0",
+    "makes up readings (tests and benchmarks)",
+    VQ_KIND_SOURCE,
+    options,
+    writables,
+    src_create,
+    src_start,
+    src_stop,
+    src_destroy,
+    NULL,
+    src_command,
+    NULL,
+    {NULL},
+};
+
+VQ_PLUGIN_DECLARE(fixture_source, descriptor)
