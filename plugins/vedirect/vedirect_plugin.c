@@ -298,6 +298,8 @@ static void on_block(void *arg, const struct ved_field *fields, size_t n) {
 
 static void pace_resume(void *arg) {
   struct vd *v = arg;
+  /* one-shot timers are freed here, or they would pile up in the host */
+  v->host->timer_stop(v->ctx, v->pace_timer);
   v->pace_timer = NULL;
   if (!v->stopping) ved_port_resume(v->port);
 }
@@ -343,6 +345,7 @@ static void ctl_rearm(struct vd *v) {
 
 static void ctl_tick(void *arg) {
   struct vd *v = arg;
+  v->host->timer_stop(v->ctx, v->ctl_timer);
   v->ctl_timer = NULL;
   ved_ctl_tick(&v->ctl, now_ms(v));
   ctl_rearm(v);
@@ -450,7 +453,10 @@ static void lim_do_set(void *arg) {
   struct vd *v = arg;
   uint8_t val[2] = {(uint8_t)(v->lim.raw & 0xFF), (uint8_t)(v->lim.raw >> 8)};
   int rc;
-  v->lim_timer = NULL;
+  if (v->lim_timer) { /* called from the spacing timer */
+    v->host->timer_stop(v->ctx, v->lim_timer);
+    v->lim_timer = NULL;
+  }
   if (v->lim.deadline_ns && now_realtime_ns() > v->lim.deadline_ns) {
     lim_finish(v, -ETIMEDOUT, "deadline passed before the write");
     return;
@@ -753,6 +759,7 @@ static void dump_finish(struct vd *v) {
 
 static void dump_timeout(void *arg) {
   struct vd *v = arg;
+  v->host->timer_stop(v->ctx, v->dump_timer);
   v->dump_timer = NULL;
   v->dump_ending = 1;
   dump_finish(v);

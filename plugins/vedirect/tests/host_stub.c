@@ -186,8 +186,18 @@ static int h_command_range(struct vq_ctx *c, const char *source,
   const char *v;
   (void)source;
   snprintf(key, sizeof key, "write.%s", quantity);
+  const char *dots;
+  char *end;
   v = lookup(S(c), key);
-  if (v == NULL || sscanf(v, "%lf..%lf", min, max) != 2) return -ENOENT;
+  if (v == NULL || (dots = strstr(v, "..")) == NULL) return -ENOENT;
+  {
+    char lo[64];
+    snprintf(lo, sizeof lo, "%.*s", (int)(dots - v), v);
+    *min = strtod(lo, &end);
+    if (*end || lo[0] == '\0') return -ENOENT;
+  }
+  *max = strtod(dots + 2, &end);
+  if (*end) return -ENOENT;
   *step = 0.1;
   return 0;
 }
