@@ -116,8 +116,9 @@ static void escape(struct vq_text *t, const char *s, const char *special) {
   const char *run = s, *c;
   for (c = s; *c; c++) {
     if (*c == '\n' || *c == '\r') {
+      /* The protocol cannot carry a line break here: an (escaped) space. */
       vq_text_add(t, run, (size_t)(c - run));
-      vq_text_addc(t, ' ');
+      vq_text_add(t, "\\ ", 2);
       run = c + 1;
     } else if (strchr(special, *c) != NULL) {
       vq_text_add(t, run, (size_t)(c - run));

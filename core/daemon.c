@@ -40,6 +40,7 @@ static void pipeline_unref(struct vq_pipeline *p) {
 static void sink_closed(uv_handle_t *h) {
   struct vq_sink_rt *rt = h->data;
   rt->ctx->open_handles--;
+  vq_daemon_kick(rt->ctx->daemon); /* the stop may now complete */
 }
 
 static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_section *s) {

@@ -21,6 +21,13 @@ static const char *pool_put(char **pool, const char *s) {
   return out;
 }
 
+/* `text` is the last field of struct vq_record; a producer built with an
+ * older, shorter record has none. */
+static const char *record_text(const struct vq_reading *in,
+                               const struct vq_record *r) {
+  return in->record_size >= sizeof(struct vq_record) ? r->text : NULL;
+}
+
 static int valid_type(uint32_t t) {
   return t >= VQ_VALUE_DOUBLE && t <= VQ_VALUE_BITMASK;
 }
@@ -72,7 +79,7 @@ struct vq_item *vq_item_copy(const struct vq_reading *in, const char *source,
     if (r->unit != NULL && (info[i] == NULL || strcmp(r->unit, info[i]->unit)))
       strings += str_size(r->unit);
     if (r->type == VQ_VALUE_STRING) strings += str_size(r->value.str);
-    strings += str_size(r->text);
+    strings += str_size(record_text(in, r));
   }
   if (kept == 0 && in->nrecords > 0) {
     *err = -ENODATA;
@@ -123,10 +130,7 @@ struct vq_item *vq_item_copy(const struct vq_reading *in, const char *source,
       out->value.str = pool_put(&pool, r->value.str);
     else
       out->value = r->value;
-    /* A record from an older plugin may end before `text`. */
-    out->text = in->record_size >= sizeof(struct vq_record)
-                    ? pool_put(&pool, r->text)
-                    : NULL;
+    out->text = pool_put(&pool, record_text(in, r));
   }
   return it;
 }

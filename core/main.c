@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
+#include "vocabulary.h"
 
 /* Exit statuses (documented in vicacq(1)). */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
@@ -35,6 +36,7 @@ static void usage(FILE *out) {
           "      --list-plugins     list the plugins found\n"
           "      --help-plugin NAME describe a plugin's options\n"
           "      --plugin-path DIRS extra plugin directories (colon-separated)\n"
+          "      --list-quantities  print the quantity vocabulary (Markdown)\n"
           "  -V, --version          print the version\n"
           "  -h, --help             this text\n"
           "\n"
@@ -236,7 +238,7 @@ static int run_tool(int argc, char **argv, const char *plugin_path) {
 
 int main(int argc, char **argv) {
   enum { OPT_CHECK = 256, OPT_LIST, OPT_HELP_PLUGIN, OPT_LOG_LEVEL,
-         OPT_PLUGIN_PATH };
+         OPT_PLUGIN_PATH, OPT_QUANTITIES };
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'},
       {"check", no_argument, NULL, OPT_CHECK},
@@ -244,6 +246,7 @@ int main(int argc, char **argv) {
       {"help-plugin", required_argument, NULL, OPT_HELP_PLUGIN},
       {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
       {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
+      {"list-quantities", no_argument, NULL, OPT_QUANTITIES},
       {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -297,6 +300,9 @@ int main(int argc, char **argv) {
         return EXIT_CONFIG;
       }
       break;
+    case OPT_QUANTITIES:
+      vq_vocabulary_markdown(stdout);
+      return EXIT_OK;
     case 'V':
       printf("vicacq %s (plugin ABI %d.%d, libuv %s)\n", PACKAGE_VERSION,
              VQ_ABI_MAJOR, VQ_ABI_MINOR, uv_version_string());

@@ -310,6 +310,11 @@ int vq_spool_open(struct vq_spool **out, const char *dir, const char *sink_id,
     struct stat st;
     segment_path(s, ids[i], path, sizeof path);
     if (stat(path, &st) != 0) continue;
+    if (st.st_size == 0) {
+      /* An empty segment from an earlier run holds nothing. */
+      remove_segment_file(s, ids[i]);
+      continue;
+    }
     s->segs[s->nsegs].id = ids[i];
     s->segs[s->nsegs].size = (uint64_t)st.st_size;
     s->total_bytes += (uint64_t)st.st_size;

@@ -60,13 +60,34 @@ static const struct vq_quantity_info table[] = {
   ROW("dc_system.power", "W", DOUBLE, "DC system power (GX)", "power", M, 0),
   ROW("device.alarm", "", ENUM, "Alarm notification", "enum", NULL, 1),
   ROW("device.alarm_reason", "", BITMASK, "Active alarms", NULL, NULL, 1),
+  ROW("device.ble_capabilities", "", BITMASK, "Bluetooth capabilities", NULL, NULL, 1),
   ROW("device.error", "", ENUM, "Error code", "enum", NULL, 1),
+  ROW("device.mode", "", ENUM, "Device mode (charger, inverter, off, eco)", "enum", NULL, 0),
   ROW("device.off_reason", "", BITMASK, "Reasons the device is off", NULL, NULL, 1),
   ROW("device.output_state", "", ENUM, "Output state", "enum", NULL, 0),
   ROW("device.state", "", ENUM, "Operation mode", "enum", NULL, 0),
   ROW("device.temperature", "°C", DOUBLE, "Device internal temperature", "temperature", M, 1),
   ROW("device.uptime", "s", DOUBLE, "Time since the device started", "duration", M, 1),
   ROW("device.warning_reason", "", BITMASK, "Active warnings", NULL, NULL, 1),
+  ROW("history.auto_syncs", "", INT, "Automatic synchronisations", NULL, TI, 1),
+  ROW("history.average_discharge", "Ah", DOUBLE, "Depth of the average discharge", NULL, M, 1),
+  ROW("history.charge_cycles", "", INT, "Charge cycles", NULL, TI, 1),
+  ROW("history.charged_energy", "kWh", DOUBLE, "Charged energy (consumed energy in DC-monitor mode)", "energy", TI, 1),
+  ROW("history.cumulative_ah", "Ah", DOUBLE, "Cumulative Ah drawn", NULL, M, 1),
+  ROW("history.day_sequence", "", INT, "Day sequence number of the daily history (0..364)", NULL, NULL, 1),
+  ROW("history.deepest_discharge", "Ah", DOUBLE, "Depth of the deepest discharge", NULL, M, 1),
+  ROW("history.discharged_energy", "kWh", DOUBLE, "Discharged energy (produced energy in DC-monitor mode)", "energy", TI, 1),
+  ROW("history.full_discharges", "", INT, "Full discharges", NULL, TI, 1),
+  ROW("history.high_aux_voltage_alarms", "", INT, "High auxiliary voltage alarms", NULL, TI, 1),
+  ROW("history.high_voltage_alarms", "", INT, "High voltage alarms", NULL, TI, 1),
+  ROW("history.last_discharge", "Ah", DOUBLE, "Depth of the last discharge", NULL, M, 1),
+  ROW("history.low_aux_voltage_alarms", "", INT, "Low auxiliary voltage alarms", NULL, TI, 1),
+  ROW("history.low_voltage_alarms", "", INT, "Low voltage alarms", NULL, TI, 1),
+  ROW("history.max_aux_voltage", "V", DOUBLE, "Highest auxiliary voltage", "voltage", M, 1),
+  ROW("history.max_voltage", "V", DOUBLE, "Highest battery voltage", "voltage", M, 1),
+  ROW("history.min_aux_voltage", "V", DOUBLE, "Lowest auxiliary voltage", "voltage", M, 1),
+  ROW("history.min_voltage", "V", DOUBLE, "Lowest battery voltage", "voltage", M, 1),
+  ROW("history.time_since_full_charge", "s", DOUBLE, "Time since the last full charge", "duration", M, 1),
   ROW("link.online", "", BOOL, "The device link delivers data", "connectivity", NULL, 1),
   ROW("link.rssi", "dBm", INT, "Bluetooth signal strength", "signal_strength", M, 1),
   ROW("load.current", "A", DOUBLE, "Load output current", "current", M, 0),
@@ -75,8 +96,11 @@ static const struct vq_quantity_info table[] = {
   ROW("monitor.mode", "", ENUM, "DC energy meter type", "enum", NULL, 1),
   ROW("pv.current", "A", DOUBLE, "PV current", "current", M, 0),
   ROW("pv.max_power_today", "W", DOUBLE, "Maximum PV power today", "power", M, 0),
+  ROW("pv.max_power_yesterday", "W", DOUBLE, "Maximum PV power yesterday", "power", M, 0),
   ROW("pv.power", "W", DOUBLE, "PV power", "power", M, 0),
+  ROW("pv.tracker_mode", "", ENUM, "MPP tracker mode", "enum", NULL, 1),
   ROW("pv.voltage", "V", DOUBLE, "PV voltage", "voltage", M, 0),
+  ROW("relay.state", "", BOOL, "Relay closed", NULL, NULL, 0),
   ROW("yield.today", "kWh", DOUBLE, "Energy yield today", "energy", TI, 0),
   ROW("yield.total", "kWh", DOUBLE, "Energy yield since installation/reset", "energy", TI, 0),
   ROW("yield.yesterday", "kWh", DOUBLE, "Energy yield yesterday", "energy", "total", 0),
@@ -95,4 +119,41 @@ const struct vq_quantity_info *vq_vocabulary_find(const char *name) {
 const struct vq_quantity_info *vq_vocabulary_all(size_t *count) {
   *count = sizeof table / sizeof table[0];
   return table;
+}
+
+static const char *type_name(uint32_t type) {
+  switch (type) {
+  case VQ_VALUE_DOUBLE: return "number";
+  case VQ_VALUE_INT: return "integer";
+  case VQ_VALUE_BOOL: return "bool";
+  case VQ_VALUE_STRING: return "string";
+  case VQ_VALUE_ENUM: return "enum";
+  default: return "bitmask";
+  }
+}
+
+void vq_vocabulary_markdown(FILE *out) {
+  size_t i;
+  fprintf(out,
+          "# Quantities\n\n"
+          "The normative list of quantity names vicacq uses, whatever the "
+          "transport.\nGenerated from the table in `core/vocabulary.c` by "
+          "`vicacq --list-quantities`;\n`make check` fails when this file "
+          "and the table disagree.\n\n"
+          "Signs: current and power are positive into the battery; consumed "
+          "Ah is 0 or negative.\nEnums carry a code and its label, bitmasks "
+          "the bits and the labels of the set bits.\nA value the device "
+          "reports as not available is null (JSON), unknown (Home "
+          "Assistant),\nor left out (InfluxDB), never a sentinel number.\n\n"
+          "| quantity | unit | type | Home Assistant device_class | "
+          "state_class | description |\n"
+          "|---|---|---|---|---|---|\n");
+  for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+    const struct vq_quantity_info *q = &table[i];
+    fprintf(out, "| %s | %s | %s | %s | %s | %s%s |\n", q->name,
+            *q->unit ? q->unit : "", type_name(q->type),
+            q->ha_device_class ? q->ha_device_class : "",
+            q->ha_state_class ? q->ha_state_class : "", q->description,
+            q->diagnostic ? " (diagnostic)" : "");
+  }
 }

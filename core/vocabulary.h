@@ -5,6 +5,7 @@
 #define VQ_VOCABULARY_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "vicacq/plugin.h"
 
 /* The entry for `name`, or NULL when the vocabulary does not have it. */
@@ -12,5 +13,8 @@ const struct vq_quantity_info *vq_vocabulary_find(const char *name);
 
 /* All entries, in table order; *count is set to their number. */
 const struct vq_quantity_info *vq_vocabulary_all(size_t *count);
+
+/* doc/quantities.md: the table as Markdown. */
+void vq_vocabulary_markdown(FILE *out);
 
 #endif
