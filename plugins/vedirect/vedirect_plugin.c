@@ -806,8 +806,8 @@ static void on_port_state(void *arg, int up, int err, const char *what) {
   if (v->online) {
     set_online(v, 0, what, err);
   } else if (!v->ever_online) {
-    v->host->log(v->ctx, VQ_LOG_WARN, "%s %s: %s; retrying", what,
-                 v->port_spec, uv_strerror(err));
+    v->host->log(v->ctx, VQ_LOG_WARN, "%s %s%s%s; retrying", what,
+                 v->port_spec, err ? ": " : "", err ? uv_strerror(err) : "");
   }
 }
 

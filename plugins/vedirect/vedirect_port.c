@@ -146,7 +146,8 @@ static void serial_cb(uv_poll_t *h, int status, int events) {
   struct serial_conn *c = h->data;
   struct ved_port *p = c->port;
   if (status < 0) {
-    serial_lost(p, status, "serial port error");
+    /* libuv reports POLLERR/POLLHUP (device unplugged) as an error */
+    serial_lost(p, -ENODEV, "serial device gone");
     return;
   }
   if (events & UV_WRITABLE && c->outlen > 0) {
@@ -304,7 +305,7 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     deliver(p, (const uint8_t *)buf->base, (size_t)nread);
   } else if (nread < 0) {
     tcp_drop(p);
-    report_down(p, nread == UV_EOF ? -EPIPE : (int)nread,
+    report_down(p, nread == UV_EOF ? 0 : (int)nread,
                 nread == UV_EOF ? "TCP peer closed the connection"
                                 : "TCP connection lost");
   }
