@@ -211,6 +211,19 @@ const struct vq_plugin *vq_loader_get(const char *name, char *err,
   return p;
 }
 
+/* A loadable libtool module names its shared object in `dlname`; a
+ * convenience library's .la has it empty. */
+static int is_module_la(const char *path) {
+  char line[512];
+  int module = 0;
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  while (fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, "dlname='", 8) == 0 && line[8] != '\'') module = 1;
+  fclose(f);
+  return module;
+}
+
 struct list_state {
   char **names;
   size_t n, cap;
@@ -227,7 +240,7 @@ static int collect_module(const char *filename, void *data) {
    * plugin is a libtool module, so it has a NAME.la beside it. */
   if (strchr(base, '.') != NULL || !valid_name(base)) return 0;
   snprintf(la, sizeof la, "%s.la", filename);
-  if (access(la, R_OK) != 0) return 0;
+  if (!is_module_la(la)) return 0;
   for (i = 0; i < st->n; i++)
     if (strcmp(st->names[i], base) == 0) return 0;
   if (st->n == st->cap) {
