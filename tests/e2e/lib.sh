@@ -7,7 +7,8 @@
 #
 # Every test gets its own temporary directory ($tmp), removed on exit
 # together with any daemon still running.  Waits are bounded: a hung
-# daemon fails the test, it never hangs the suite.
+# daemon fails the test, it never hangs the suite.  The helpers' own
+# variables start with _l so that they do not clobber a test's.
 
 set -u
 
@@ -21,9 +22,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vicacq-e2e-$test_name.XXXXXX") ||
 pids=""
 
 cleanup() {
-  for p in $pids; do
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
+  for _lp in $pids; do
+    kill -KILL "$_lp" 2>/dev/null
+    wait "$_lp" 2>/dev/null
   done
   pids=""
   if [ -n "${KEEP_TMP:-}" ]; then
@@ -32,7 +33,7 @@ cleanup() {
     rm -rf "$tmp"
   fi
 }
-trap 'rc_=$?; cleanup; exit $rc_' EXIT
+trap '_lrc=$?; cleanup; exit $_lrc' EXIT
 trap 'exit 130' INT TERM HUP
 
 # fail MESSAGE...: say why and exit 1.
@@ -89,10 +90,10 @@ expect_eq() {
 
 # expect_lines FILE N: FILE has exactly N lines.
 expect_lines() {
-  n_=$(wc -l <"$1" | tr -d ' ')
-  [ "$n_" = "$2" ] && return 0
+  _ln=$(wc -l <"$1" | tr -d ' ')
+  [ "$_ln" = "$2" ] && return 0
   show "$1"
-  fail "$1 has $n_ lines, expected $2"
+  fail "$1 has $_ln lines, expected $2"
 }
 
 # sleep_short: a twentieth of a second (whole seconds if sleep cannot).
@@ -102,9 +103,9 @@ sleep_short() {
 
 # wait_for FILE TEXT TIMEOUT_SECONDS: poll until FILE contains TEXT.
 wait_for() {
-  end_=$(($(date +%s) + $3))
+  _lend=$(($(date +%s) + $3))
   while ! grep -F -q -e "$2" "$1" 2>/dev/null; do
-    if [ "$(date +%s)" -gt "$end_" ]; then
+    if [ "$(date +%s)" -gt "$_lend" ]; then
       show "$1"
       fail "timed out after $3 s waiting for '$2' in $1"
     fi
@@ -115,13 +116,13 @@ wait_for() {
 # wait_lines FILE PATTERN N TIMEOUT: poll until FILE has >= N lines
 # matching the extended regex PATTERN.
 wait_lines() {
-  end_=$(($(date +%s) + $4))
+  _lend=$(($(date +%s) + $4))
   while :; do
-    n_=$(grep -E -c -e "$2" "$1" 2>/dev/null) || n_=0
-    [ "$n_" -ge "$3" ] && return 0
-    if [ "$(date +%s)" -gt "$end_" ]; then
+    _ln=$(grep -E -c -e "$2" "$1" 2>/dev/null) || _ln=0
+    [ "$_ln" -ge "$3" ] && return 0
+    if [ "$(date +%s)" -gt "$_lend" ]; then
       show "$1"
-      fail "timed out after $4 s waiting for $3 lines matching '$2' in $1 (have $n_)"
+      fail "timed out after $4 s waiting for $3 lines matching '$2' in $1 (have $_ln)"
     fi
     sleep_short
   done
@@ -131,13 +132,13 @@ wait_lines() {
 # standard output goes to $tmp/out, standard error to $tmp/err and its exit
 # status to $rc.
 run() {
-  t_=$1
+  _lt=$1
   shift
   rc=0
-  timeout -k 2 "$t_" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  timeout -k 2 "$_lt" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     show "$tmp/err"
-    fail "timed out after $t_ s: $*"
+    fail "timed out after $_lt s: $*"
   fi
 }
 
@@ -153,17 +154,17 @@ expect_rc() {
 # to $tmp/NAME.out and $tmp/NAME.err, its pid to $pid (and the list that
 # cleanup kills).
 start() {
-  name_=$1
+  _lname=$1
   shift
-  "$VICACQ" "$@" >"$tmp/$name_.out" 2>"$tmp/$name_.err" &
+  "$VICACQ" "$@" >"$tmp/$_lname.out" 2>"$tmp/$_lname.err" &
   pid=$!
   pids="$pids $pid"
 }
 
 # running PID: the process has not exited yet (a zombie has).
 running() {
-  st_=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  case $st_ in
+  _lst=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  case $_lst in
     "" | Z*) return 1 ;;
   esac
   return 0
@@ -172,9 +173,9 @@ running() {
 # wait_exit PID TIMEOUT: wait until the daemon exits, its status in $rc;
 # kill it and fail when it does not exit within TIMEOUT seconds.
 wait_exit() {
-  end_=$(($(date +%s) + $2))
+  _lend=$(($(date +%s) + $2))
   while running "$1"; do
-    if [ "$(date +%s)" -gt "$end_" ]; then
+    if [ "$(date +%s)" -gt "$_lend" ]; then
       kill -KILL "$1" 2>/dev/null
       wait "$1" 2>/dev/null
       forget "$1"
@@ -189,19 +190,19 @@ wait_exit() {
 
 # forget PID: drop PID from the list cleanup kills.
 forget() {
-  p_new_=""
-  for p_ in $pids; do
-    [ "$p_" = "$1" ] || p_new_="$p_new_ $p_"
+  _lp_new=""
+  for _lp in $pids; do
+    [ "$_lp" = "$1" ] || _lp_new="$_lp_new $_lp"
   done
-  pids=$p_new_
+  pids=$_lp_new
 }
 
-# elapsed_ms: milliseconds since the epoch (for timing assertions).
+# now_ms: milliseconds since the epoch (for timing assertions).
 now_ms() {
-  t_=$(date +%s%N 2>/dev/null)
-  case $t_ in
+  _lt=$(date +%s%N 2>/dev/null)
+  case $_lt in
     *N) echo $(($(date +%s) * 1000)) ;;
-    *) echo $((t_ / 1000000)) ;;
+    *) echo $((_lt / 1000000)) ;;
   esac
 }
 
@@ -215,14 +216,14 @@ seqs() {
 # have seq FIRST (default 1), FIRST+1, ... with no gap, duplicate or
 # reordering; prints nothing, sets $last to the last seq and $count.
 expect_contiguous() {
-  first_=${3:-1}
+  _lfirst=${3:-1}
   seqs "$1" "$2" >"$tmp/seqs.txt"
   count=$(wc -l <"$tmp/seqs.txt" | tr -d ' ')
   [ "$count" -gt 0 ] || { show "$1"; fail "no readings of $2 in $1"; }
-  bad_=$(awk -v want="$first_" '$1 != want { print NR": got "$1", expected "want; exit } { want++ }' "$tmp/seqs.txt")
-  if [ -n "$bad_" ]; then
+  _lbad=$(awk -v want="$_lfirst" '$1 != want { print NR": got "$1", expected "want; exit } { want++ }' "$tmp/seqs.txt")
+  if [ -n "$_lbad" ]; then
     show "$1"
-    fail "readings of $2 in $1 are not contiguous from $first_: line $bad_"
+    fail "readings of $2 in $1 are not contiguous from $_lfirst: line $_lbad"
   fi
   last=$(tail -n 1 "$tmp/seqs.txt")
 }
