@@ -4,6 +4,7 @@
 #include "vedirect_fields.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,7 +346,12 @@ static int decode_field(const struct ved_label_def *d, const char *v,
     return 1;
   }
   switch (d->kind) {
-    case VED_K_NUMBER: r->value.f64 = (double)raw * d->scale; break;
+    case VED_K_NUMBER:
+      /* divide by 1000 rather than multiply by 0.001: 12530 mV gives the
+       * double nearest 12.53, which prints as 12.53 */
+      r->value.f64 = d->scale < 1 ? (double)raw / round(1.0 / d->scale)
+                                  : (double)raw * d->scale;
+      break;
     case VED_K_INT:
     case VED_K_ONOFF: r->value.i64 = raw; break;
     case VED_K_ONOFF_ENUM:
@@ -373,8 +379,16 @@ void ved_block_decode(const struct ved_field *fields, size_t n,
   out->unknown_labels = out->bad_values = 0;
   for (i = 0; i < n; i++) {
     const char *l = fields[i].label, *v = fields[i].value;
-    const struct ved_label_def *d;
-    if (strcmp(l, "PID") == 0) {
+    const struct ved_label_def *d = out->hint[i];
+    if (d == NULL || strcmp(d->label, l) != 0) d = ved_label_find(l);
+    out->hint[i] = d;
+    if (d != NULL) {
+      if (decode_field(d, v, &out->records[out->nrecords],
+                       out->texts[out->nrecords]))
+        out->nrecords++;
+      else
+        out->bad_values++;
+    } else if (strcmp(l, "PID") == 0) {
       int64_t pid;
       if (ved_parse_int(v, &pid) == 0 && pid >= 0 && pid <= 0xFFFF)
         out->pid = (int32_t)pid;
@@ -391,12 +405,6 @@ void ved_block_decode(const struct ved_field *fields, size_t n,
       out->model = v;
     } else if (strcmp(l, "HC#") == 0) {
       out->hc = v;
-    } else if ((d = ved_label_find(l)) != NULL) {
-      if (decode_field(d, v, &out->records[out->nrecords],
-                       out->texts[out->nrecords]))
-        out->nrecords++;
-      else
-        out->bad_values++;
     } else {
       out->unknown_labels++;
     }

@@ -75,6 +75,10 @@ struct ved_block {
   char firmware[24];         /* "" when no FW/FWE */
   size_t unknown_labels;     /* fields with a label not in the table */
   size_t bad_values;         /* fields whose value does not parse */
+  /* Label lookups of the previous block by field position: devices repeat
+   * the same order, so one strcmp usually replaces the search.  Zero it
+   * before the first use (it is only a hint). */
+  const struct ved_label_def *hint[VED_FIELDS_MAX];
 };
 
 /* Decode a valid block.  The records point into `fields` and `out`. */

@@ -179,8 +179,6 @@ static void emit_records(struct vd *v, const struct vq_record *recs, size_t n,
   if (rc < 0) {
     v->host->stat_add(v->ctx, "emit_failed", 1);
     v->host->log(v->ctx, VQ_LOG_DEBUG, "emit: %s", strerror(-rc));
-  } else {
-    v->host->stat_add(v->ctx, "readings", 1);
   }
 }
 

@@ -138,7 +138,24 @@ size_t ved_text_feed(struct ved_text *p, const uint8_t *buf, size_t len) {
   p->pause = 0;
   for (i = 0; i < len; i++) {
     uint8_t c = buf[i];
-    p->stats.bytes++;
+    if (p->state == VED_S_VALUE || p->state == VED_S_LABEL) {
+      /* Fast path for the bulk of the bytes: plain characters of a value
+       * or label.  Anything special goes through the state machine. */
+      char *dst = p->state == VED_S_VALUE ? p->value : p->label;
+      size_t *n = p->state == VED_S_VALUE ? &p->vlen : &p->llen;
+      size_t max = p->state == VED_S_VALUE ? VED_VALUE_MAX : VED_LABEL_MAX;
+      uint8_t sum = p->sum;
+      size_t k = *n;
+      while (c > 0x20 && c <= 0x7e && c != ':' && k < max) {
+        dst[k++] = (char)c;
+        sum = (uint8_t)(sum + c);
+        if (++i == len) break;
+        c = buf[i];
+      }
+      p->sum = sum;
+      *n = k;
+      if (i == len) break;
+    }
     switch (p->state) {
       case VED_S_CHECKSUM:
         block_end(p, c);
@@ -176,8 +193,10 @@ size_t ved_text_feed(struct ved_text *p, const uint8_t *buf, size_t len) {
     }
     if (p->pause) {
       p->pause = 0;
+      p->stats.bytes += i + 1;
       return i + 1;
     }
   }
+  p->stats.bytes += len;
   return len;
 }
