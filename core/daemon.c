@@ -450,6 +450,16 @@ static void reload(struct vq_daemon *d) {
     s = vq_pipeline_find(next, c->kind == VQ_KIND_SOURCE ? VQ_SECTION_SOURCE
                                                          : VQ_SECTION_SINK,
                          c->id);
+    if (s != NULL && c->kind == VQ_KIND_SINK && c->sink->spool != NULL &&
+        !vq_section_equal(c->section, s)) {
+      /* Two instances must never share one spool directory (the old one
+       * draining while the new one starts would deliver twice): a spooled
+       * sink keeps its settings until the daemon restarts. */
+      vq_log(VQ_LOG_WARN, c->label,
+             "has a spool: its changes take effect after a restart");
+      kept++;
+      continue;
+    }
     if (s != NULL && vq_section_equal(c->section, s)) {
       c->section = s;
       next->refs++;
@@ -478,6 +488,15 @@ static void reload(struct vq_daemon *d) {
     if (find_instance(d, kind, s->id) != NULL) continue;
     c = instance_new(d, s);
     if (c == NULL) continue;
+    {
+      /* A restarted source keeps counting: seq grows for the life of the
+       * process, as plugin.h promises sinks. */
+      struct vq_ctx *old_c;
+      for (old_c = d->instances; old_c != NULL; old_c = old_c->next)
+        if (old_c->kind == c->kind && old_c->removed &&
+            strcmp(old_c->id, c->id) == 0 && old_c->seq > c->seq)
+          c->seq = old_c->seq;
+    }
     append_instance(d, c);
     if (!c->removed) {
       c->state = VQ_INST_CREATED;

@@ -240,7 +240,12 @@ static int collect_module(const char *filename, void *data) {
    * plugin is a libtool module, so it has a NAME.la beside it. */
   if (strchr(base, '.') != NULL || !valid_name(base)) return 0;
   snprintf(la, sizeof la, "%s.la", filename);
-  if (!is_module_la(la)) return 0;
+  if (!is_module_la(la)) {
+    /* A plain shared object (an out-of-tree plugin built without libtool)
+     * loads too. */
+    snprintf(la, sizeof la, "%s.so", filename);
+    if (access(la, R_OK) != 0) return 0;
+  }
   for (i = 0; i < st->n; i++)
     if (strcmp(st->names[i], base) == 0) return 0;
   if (st->n == st->cap) {

@@ -107,10 +107,10 @@ static int list_plugins(void) {
   for (i = 0; i < n; i++) {
     const struct vq_plugin *p = vq_loader_get(names[i], err, sizeof err);
     if (p != NULL)
-      printf("%-12s %-8s %-13s %s\n", p->name, p->version ? p->version : "",
+      printf("%-16s %-8s %-13s %s\n", p->name, p->version ? p->version : "",
              kinds_text(p->kinds), p->description ? p->description : "");
     else
-      printf("%-12s (not loadable: %s)\n", names[i], err);
+      printf("%-16s (not loadable: %s)\n", names[i], err);
     free(names[i]);
   }
   free(names);

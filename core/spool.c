@@ -209,7 +209,11 @@ static void save_ack(struct vq_spool *s) {
   FILE *f;
   snprintf(path, sizeof path, "%s/ack", s->path);
   snprintf(tmp, sizeof tmp, "%s/ack.tmp", s->path);
-  f = fopen(tmp, "w");
+  {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL && fd >= 0) close(fd);
+  }
   if (f == NULL) {
     vq_log(VQ_LOG_ERROR, s->label, "cannot write %s: %s", tmp,
            strerror(errno));
