@@ -80,6 +80,10 @@ struct src {
    * per loop turn would otherwise create a host timer per step. */
   uv_timer_t replay_timer;
   uv_timer_t end_timer;
+  /* Replay steps that are due now run from an idle handle: a timer re-armed
+   * with 0 ms inside its callback runs again before libuv polls for I/O. */
+  uv_idle_t replay_idle;
+  unsigned passes; /* completed rounds of a looping replay */
   int timers_init;
   int pending_closes;
   int sub_open;
@@ -328,7 +332,12 @@ static void end_timer_cb(uv_timer_t *t) {
 
 /* ---- capture replay ------------------------------------------------------ */
 
-static void replay_step(uv_timer_t *t);
+static void replay_step(struct src *s);
+static void replay_timer_cb(uv_timer_t *t) { replay_step(t->data); }
+static void replay_idle_cb(uv_idle_t *i) {
+  uv_idle_stop(i);
+  replay_step(i->data);
+}
 
 static int replay_open(struct src *s) {
   s->cap = fopen(s->capture, "r");
@@ -354,13 +363,15 @@ static int replay_next(struct src *s) {
     if (rc == 0) return 0;
     if (rc < 0) {
       s->host->stat_add(s->ctx, "capture_bad_line", 1);
-      vlog(s, VQ_LOG_WARN, "%s:%lu: not a capture line, skipped", s->capture, s->lineno);
+      if (s->passes == 0) /* a looping replay says it once */
+        vlog(s, VQ_LOG_WARN, "%s:%lu: not a capture line, skipped", s->capture, s->lineno);
     }
   }
 }
 
 static void replay_schedule(struct src *s, uint64_t delay_ms) {
-  int rc = uv_timer_start(&s->replay_timer, replay_step, delay_ms, 0);
+  int rc = delay_ms == 0 ? uv_idle_start(&s->replay_idle, replay_idle_cb)
+                         : uv_timer_start(&s->replay_timer, replay_timer_cb, delay_ms, 0);
   if (rc != 0) {
     vlog(s, VQ_LOG_ERROR, "cannot start a timer (%s); replay ends", uv_strerror(rc));
     finish(s);
@@ -371,8 +382,7 @@ static uint64_t loop_ms(struct src *s) {
   return uv_now((uv_loop_t *)s->host->loop(s->ctx));
 }
 
-static void replay_step(uv_timer_t *timer) {
-  struct src *s = timer->data;
+static void replay_step(struct src *s) {
   int n;
   if (s->stopping || s->finished) return;
   for (n = 0; n < REPLAY_BATCH; n++) {
@@ -386,6 +396,7 @@ static void replay_step(uv_timer_t *timer) {
            * second round would be emitted. */
           rewind(s->cap);
           s->lineno = 0;
+          s->passes++;
           s->replay_first_ns = -1;
           for (i = 0; i < s->ndevs; i++)
             if (s->devs[i].adv_ready) ble_adv_device_reset(&s->devs[i].adv);
@@ -570,6 +581,12 @@ static int ble_start(void *instance) {
     return -ENOMEM; /* stop() closes the first */
   }
   s->timers_init |= 2;
+  if ((rc = uv_idle_init(loop, &s->replay_idle)) != 0) {
+    vlog(s, VQ_LOG_ERROR, "cannot create an idle handle: %s", uv_strerror(rc));
+    return -ENOMEM;
+  }
+  s->timers_init |= 4;
+  s->replay_idle.data = s;
   s->replay_timer.data = s;
   s->end_timer.data = s;
   if (s->mode == MODE_DUMP) {
@@ -596,7 +613,7 @@ static int ble_start(void *instance) {
   }
   if (s->capture != NULL) {
     if ((rc = replay_open(s)) != 0) return rc;
-    if ((rc = uv_timer_start(&s->replay_timer, replay_step, 0, 0)) != 0) return -ENOMEM;
+    if ((rc = uv_idle_start(&s->replay_idle, replay_idle_cb)) != 0) return -ENOMEM;
   } else {
     rc = bluez_scan_subscribe(loop, s->adapter, BLE_ADV_COMPANY_ID, on_bluez_adv,
                               on_bluez_log, s, &s->sub);
@@ -647,6 +664,10 @@ static void ble_stop(void *instance, vq_stopped_cb done) {
   if (s->timers_init & 2) {
     s->pending_closes++;
     uv_close((uv_handle_t *)&s->end_timer, timer_closed);
+  }
+  if (s->timers_init & 4) {
+    s->pending_closes++;
+    uv_close((uv_handle_t *)&s->replay_idle, timer_closed);
   }
   s->timers_init = 0;
   if (s->cap != NULL) {
