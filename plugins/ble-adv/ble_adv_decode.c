@@ -101,7 +101,17 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
   out->model_id = model_id;
   out->record_type = record_type;
   out->product = ble_adv_product_name(model_id);
-  snprintf(out->product_id, sizeof out->product_id, "0x%04X", model_id);
+  {
+    /* "0x%04X" by hand: snprintf costs as much as a whole field. */
+    static const char hex[] = "0123456789ABCDEF";
+    out->product_id[0] = '0';
+    out->product_id[1] = 'x';
+    out->product_id[2] = hex[model_id >> 12];
+    out->product_id[3] = hex[(model_id >> 8) & 15];
+    out->product_id[4] = hex[(model_id >> 4) & 15];
+    out->product_id[5] = hex[model_id & 15];
+    out->product_id[6] = '\0';
+  }
   out->nrecords = 0;
   out->text_used = 0;
   out->text[0] = '\0';
@@ -118,9 +128,10 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
           c != f->cond_value)
         continue;
     }
-    memset(r, 0, sizeof *r);
     r->quantity = f->quantity;
     r->unit = NULL;
+    r->flags = 0;
+    r->text = NULL;
     if (!have || ((f->flags & BLE_F_NA) && raw == f->na)) {
       r->flags = VQ_RECORD_NA;
       raw = 0;
