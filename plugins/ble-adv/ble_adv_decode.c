@@ -1,5 +1,6 @@
 /* Table-driven decoder: a layout (ble_adv_tables.c) applied to a decrypted
  * payload.  Pure; never reads past the payload length. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,7 +142,17 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
     switch (f->kind) {
     case BLE_NUMBER:
       r->type = VQ_VALUE_DOUBLE;
-      r->value.f64 = (r->flags & VQ_RECORD_NA) ? 0.0 : (double)v * f->scale + f->offset;
+      if (r->flags & VQ_RECORD_NA) {
+        r->value.f64 = 0.0;
+      } else {
+        /* Divide by 100 rather than multiply by 0.01 (and add the offset
+         * in steps first), so 1253 becomes the double nearest 12.53. */
+        double inv = 1.0 / f->scale, steps = f->offset * inv;
+        if (inv >= 1.0 && fabs(inv - rint(inv)) < 1e-9 && fabs(steps - rint(steps)) < 1e-6)
+          r->value.f64 = ((double)v + rint(steps)) / rint(inv);
+        else
+          r->value.f64 = (double)v * f->scale + f->offset;
+      }
       break;
     case BLE_INT:
       r->type = VQ_VALUE_INT;
