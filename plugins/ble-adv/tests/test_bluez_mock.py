@@ -11,23 +11,14 @@ stopped by someone else, bluetoothd restarting; one log line for each
 event, no busy loop, a clean stop.  Exit 77 (skip) without dbus-daemon or
 dbusmock."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-try:
-    import dbus
-    import dbusmock  # noqa: F401
-except ImportError as e:
-    print("SKIP: python3-dbus / python3-dbusmock missing:", e)
-    sys.exit(77)
-if shutil.which("dbus-daemon") is None:
-    print("SKIP: dbus-daemon missing")
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without dbusmock)
 
 BUILD = os.environ.get("BLE_ADV_BUILDDIR", os.path.dirname(os.path.abspath(__file__)) + "/..")
 PROBE = os.path.join(BUILD, "tests", "bluez_probe")
@@ -51,67 +42,13 @@ def check(cond, what):
         print("ok:", what, flush=True)
 
 
-tmp = tempfile.mkdtemp(prefix="ble-adv-bus-")
-sock = os.path.join(tmp, "bus")
-conf = os.path.join(tmp, "bus.conf")
-with open(conf, "w") as f:
-    f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>system</type><listen>unix:path=%s</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/>
-<allow send_type="method_call"/><allow send_type="signal"/><allow send_type="method_return"/>
-<allow send_type="error"/><allow receive_type="method_call"/><allow receive_type="signal"/>
-<allow receive_type="method_return"/><allow receive_type="error"/></policy></busconfig>
-""" % sock)
-daemon = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address"],
-                          stdout=subprocess.PIPE, text=True)
-daemon.stdout.readline()
-os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + sock
-bus = dbus.SystemBus()
-procs = []
-
-
-def start_bluez():
-    p = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "bluez5"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(p)
-    for _ in range(100):
-        if bus.name_has_owner("org.bluez"):
-            return p
-        time.sleep(0.05)
-    raise RuntimeError("mock bluez did not start")
-
-
-def mock(path="/"):
-    return bus.get_object("org.bluez", path)
-
-
-def mfr(hexdata, company=0x02E1):
-    return dbus.Dictionary({dbus.UInt16(company): dbus.Array(bytes.fromhex(hexdata), signature="y",
-                                                                variant_level=1)},
-                           signature="qv", variant_level=1)
-
-
-def device_changed(addr, hexdata, rssi, company=0x02E1):
-    path = "/org/bluez/hci0/dev_" + addr.replace(":", "_")
-    mock(path).EmitSignal("org.freedesktop.DBus.Properties", "PropertiesChanged", "sa{sv}as",
-                          ["org.bluez.Device1",
-                           dbus.Dictionary({"ManufacturerData": mfr(hexdata, company),
-                                            "RSSI": dbus.Int16(rssi, variant_level=1)}, signature="sv"),
-                           dbus.Array([], signature="s")],
-                          dbus_interface="org.freedesktop.DBus.Mock")
-
-
-def device_appears(addr, name, hexdata, rssi):
-    path = "/org/bluez/hci0/dev_" + addr.replace(":", "_")
-    props = {"Address": dbus.String(addr, variant_level=1), "Name": dbus.String(name, variant_level=1),
-             "RSSI": dbus.Int16(rssi, variant_level=1), "ManufacturerData": mfr(hexdata)}
-    mock("/").EmitSignal("org.freedesktop.DBus.ObjectManager", "InterfacesAdded", "oa{sa{sv}}",
-                         [dbus.ObjectPath(path),
-                          dbus.Dictionary({"org.bluez.Device1": dbus.Dictionary(props, signature="sv")},
-                                          signature="sa{sv}")],
-                         dbus_interface="org.freedesktop.DBus.Mock")
-
+env = PrivateBluez()
+bus = env.bus
+procs = env.procs
+start_bluez = env.start_bluez
+mock = env.mock
+device_changed = env.device_changed
+device_appears = env.device_appears
 
 lines = []
 lock = threading.RLock()
@@ -225,13 +162,7 @@ try:
     time.sleep(0.1)
     check(rc == 0 and count("STOPPED 2", "out") == 1, "both sources stopped cleanly (rc %d)" % rc)
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            p.wait(5)
-    daemon.terminate()
-    daemon.wait(5)
-    shutil.rmtree(tmp, ignore_errors=True)
+    env.close()
     with lock:
         for tag, l in lines:
             print("  [%s] %s" % (tag, l))
