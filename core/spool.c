@@ -303,7 +303,7 @@ int vq_spool_open(struct vq_spool **out, const char *dir, const char *sink_id,
     ids[nids++] = id;
   }
   closedir(d);
-  qsort(ids, nids, sizeof *ids, compare_u64);
+  if (nids > 0) qsort(ids, nids, sizeof *ids, compare_u64);
   s->segs = calloc(nids ? nids : 1, sizeof *s->segs);
   if (s->segs == NULL) {
     rc = -ENOMEM;
