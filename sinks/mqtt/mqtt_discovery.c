@@ -1,0 +1,349 @@
+/* Home Assistant discovery payloads; see mqtt_discovery.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "mqtt_discovery.h"
+#include "mqtt_topics.h"
+
+/* Sensor device classes and the unit strings HA accepts for each
+ * (protocols/sinks.md §1.5; "μ" is U+03BC, "°" U+00B0).  `measurement_only`
+ * lists classes whose state class must be measurement; energy must be
+ * total or total_increasing; duration allows any. */
+struct ha_class {
+  const char *name;
+  const char *units[16];
+  const char *state_classes[4]; /* allowed; empty: none at all */
+};
+
+static const struct ha_class sensor_classes[] = {
+    {"voltage", {"\xce\xbcV", "mV", "V", "kV", "MV"}, {"measurement"}},
+    {"current", {"mA", "A"}, {"measurement"}},
+    {"power", {"mW", "W", "kW", "MW", "GW", "TW"}, {"measurement"}},
+    {"apparent_power", {"VA"}, {"measurement"}},
+    {"reactive_power", {"var", "kvar"}, {"measurement"}},
+    {"energy",
+     {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal",
+      "kcal", "Mcal", "Gcal"},
+     {"total", "total_increasing"}},
+    {"energy_storage",
+     {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal",
+      "kcal", "Mcal", "Gcal"},
+     {"measurement"}},
+    {"battery", {"%"}, {"measurement"}},
+    {"temperature", {"\xc2\xb0" "C", "\xc2\xb0" "F", "K"}, {"measurement"}},
+    {"duration",
+     {"d", "h", "min", "s", "ms", "\xce\xbcs"},
+     {"measurement", "total", "total_increasing"}},
+    {"frequency", {"Hz", "kHz", "MHz", "GHz"}, {"measurement"}},
+    {"signal_strength", {"dB", "dBm"}, {"measurement"}},
+};
+
+static const char *const binary_classes[] = {
+    "battery", "battery_charging", "connectivity", "power",  "problem",
+    "running", "plug",             "safety",       "heat",   "cold",
+    "moving",  "opening",          "update",       NULL};
+
+static const struct ha_class *find_class(const char *dc) {
+  size_t i;
+  for (i = 0; i < sizeof sensor_classes / sizeof sensor_classes[0]; i++)
+    if (strcmp(sensor_classes[i].name, dc) == 0) return &sensor_classes[i];
+  return NULL;
+}
+
+int mqtt_ha_unit_ok(const char *device_class, const char *unit) {
+  const struct ha_class *c;
+  size_t i;
+  if (device_class == NULL) return 1; /* no class: any unit */
+  if (strcmp(device_class, "enum") == 0 ||
+      strcmp(device_class, "timestamp") == 0 ||
+      strcmp(device_class, "date") == 0)
+    return unit == NULL || *unit == '\0';
+  if ((c = find_class(device_class)) == NULL) return 0;
+  if (unit == NULL) return 0;
+  for (i = 0; i < 16 && c->units[i] != NULL; i++)
+    if (strcmp(c->units[i], unit) == 0) return 1;
+  return 0;
+}
+
+int mqtt_ha_state_class_ok(const char *device_class, const char *state_class) {
+  const struct ha_class *c;
+  size_t i;
+  if (state_class == NULL) return 1;
+  if (strcmp(state_class, "measurement") != 0 &&
+      strcmp(state_class, "total") != 0 &&
+      strcmp(state_class, "total_increasing") != 0)
+    return 0;
+  if (device_class == NULL) return 1;
+  if ((c = find_class(device_class)) == NULL) return 0; /* enum & co: none */
+  for (i = 0; i < 4 && c->state_classes[i] != NULL; i++)
+    if (strcmp(c->state_classes[i], state_class) == 0) return 1;
+  return 0;
+}
+
+int mqtt_ha_binary_class_ok(const char *device_class) {
+  size_t i;
+  if (device_class == NULL) return 0;
+  for (i = 0; binary_classes[i] != NULL; i++)
+    if (strcmp(binary_classes[i], device_class) == 0) return 1;
+  return 0;
+}
+
+const char *mqtt_disc_component(const struct mqtt_disc_entity *e) {
+  if (e->writable && (e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT))
+    return "number";
+  if (e->type == VQ_VALUE_BOOL) return "binary_sensor";
+  return "sensor";
+}
+
+void mqtt_disc_unique_id(struct vq_text *t, const char *device,
+                         const char *quantity) {
+  vq_text_adds(t, "vicacq_");
+  mqtt_topic_add_id(t, device);
+  vq_text_addc(t, '_');
+  mqtt_topic_add_id(t, quantity);
+}
+
+void mqtt_disc_topic(struct vq_text *t, const struct mqtt_disc_options *o,
+                     const struct mqtt_disc_device *d,
+                     const struct mqtt_disc_entity *e) {
+  vq_text_adds(t, o->prefix);
+  vq_text_addc(t, '/');
+  vq_text_adds(t, mqtt_disc_component(e));
+  vq_text_adds(t, "/vicacq_");
+  mqtt_topic_add_id(t, d->device);
+  vq_text_addc(t, '/');
+  mqtt_topic_add_id(t, e->quantity);
+  vq_text_adds(t, "/config");
+}
+
+/* ,"key":"value" */
+static void kv(struct vq_text *t, const char *key, const char *value) {
+  vq_text_addc(t, ',');
+  vq_text_add_json_string(t, key);
+  vq_text_addc(t, ':');
+  vq_text_add_json_string(t, value);
+}
+
+static void kv_text(struct vq_text *t, const char *key, struct vq_text *v) {
+  kv(t, key, v->len ? v->data : "");
+}
+
+static int has_text(const char *s) { return s != NULL && *s != '\0'; }
+
+/* HA wants the Greek mu (U+03BC) for micro; map the micro sign U+00B5. */
+static void normalized_unit(struct vq_text *t, const char *unit) {
+  if ((unsigned char)unit[0] == 0xc2 && (unsigned char)unit[1] == 0xb5) {
+    vq_text_adds(t, "\xce\xbc");
+    vq_text_adds(t, unit + 2);
+  } else {
+    vq_text_adds(t, unit);
+  }
+}
+
+static void device_block(struct vq_text *t, const struct mqtt_disc_options *o,
+                         const struct mqtt_disc_device *d) {
+  struct vq_text id;
+  vq_text_init(&id);
+  vq_text_adds(&id, "vicacq_");
+  mqtt_topic_add_id(&id, d->device);
+  vq_text_adds(t, ",\"device\":{\"identifiers\":[");
+  vq_text_add_json_string(t, id.data);
+  vq_text_addc(t, ']');
+  vq_text_clear(&id);
+  if (has_text(d->product)) vq_text_addf(&id, "%s (%s)", d->product, d->source);
+  else vq_text_addf(&id, "%s %s", d->source, d->device);
+  kv_text(t, "name", &id);
+  kv(t, "manufacturer", "Victron Energy");
+  if (has_text(d->product)) kv(t, "model", d->product);
+  if (has_text(d->product_id)) kv(t, "model_id", d->product_id);
+  if (has_text(d->firmware)) kv(t, "sw_version", d->firmware);
+  if (has_text(d->serial)) kv(t, "serial_number", d->serial);
+  kv(t, "via_device", o->daemon_id);
+  vq_text_addc(t, '}');
+  vq_text_free(&id);
+}
+
+/* A Jinja string literal's contents for a quantity: quantities are plain
+ * names, but a quote or backslash must not end the literal. */
+static void add_jinja_name(struct vq_text *t, const char *q) {
+  for (; *q; q++) vq_text_addc(t, (*q == '\'' || *q == '\\') ? '_' : *q);
+}
+
+/* value_template for `payload = json`: the reading object carries
+ * "values":{"<quantity>":v}; a reading without the quantity renders ""
+ * (ignored by HA), null renders None (unknown). */
+static void json_template(struct vq_text *t, const struct mqtt_disc_entity *e) {
+  size_t i;
+  vq_text_adds(t, "{% set v = value_json['values'].get('");
+  add_jinja_name(t, e->quantity);
+  vq_text_adds(t, "', '') %}");
+  if (e->type == VQ_VALUE_ENUM && e->nlabels > 0) {
+    vq_text_adds(t, "{% set m = {");
+    for (i = 0; i < e->nlabels; i++) {
+      const char *c;
+      if (i) vq_text_addc(t, ',');
+      vq_text_add_int(t, e->codes[i]);
+      vq_text_adds(t, ":'");
+      for (c = e->labels[i]; *c; c++)
+        vq_text_addc(t, (*c == '\'' || *c == '\\') ? '_' : *c);
+      vq_text_addc(t, '\'');
+    }
+    vq_text_adds(t, "} %}");
+  }
+  vq_text_adds(t, "{% if v is none %}None{% elif v == '' %}{% else %}");
+  if (e->type == VQ_VALUE_BOOL) vq_text_adds(t, "{{ 'ON' if v else 'OFF' }}");
+  else if (e->type == VQ_VALUE_ENUM && e->nlabels > 0)
+    vq_text_adds(t, "{{ m.get(v, v) }}");
+  else vq_text_adds(t, "{{ v }}");
+  vq_text_adds(t, "{% endif %}");
+}
+
+void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
+                       const struct mqtt_disc_device *d,
+                       const struct mqtt_disc_entity *e) {
+  const struct vq_quantity_info *info = e->info;
+  const char *component = mqtt_disc_component(e);
+  const char *dc = info ? info->ha_device_class : NULL;
+  const char *sc = info ? info->ha_state_class : NULL;
+  const char *unit = has_text(e->unit) ? e->unit : NULL;
+  int is_enum = 0, numeric = e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT;
+  struct vq_text s;
+  size_t i;
+
+  vq_text_init(&s);
+  /* Decide class, state class and unit the way HA will accept them. */
+  if (e->type == VQ_VALUE_BOOL) {
+    if (!mqtt_ha_binary_class_ok(dc)) dc = NULL;
+    sc = NULL;
+    unit = NULL;
+  } else if (e->type == VQ_VALUE_ENUM) {
+    /* HA's enum sensor needs the option list; until a label was seen it
+     * is a plain text sensor. */
+    is_enum = e->nlabels > 0;
+    dc = is_enum ? "enum" : NULL;
+    sc = NULL;
+    unit = NULL;
+  } else if (!numeric) { /* bitmask labels, strings: text */
+    dc = NULL;
+    sc = NULL;
+    unit = NULL;
+  } else {
+    if (dc != NULL && (strcmp(dc, "enum") == 0 || !mqtt_ha_unit_ok(dc, unit)))
+      dc = NULL;
+    if (!mqtt_ha_state_class_ok(dc, sc)) sc = NULL;
+    if (info == NULL && sc == NULL) sc = "measurement"; /* a plugin's own */
+  }
+
+  vq_text_adds(t, "{\"name\":");
+  vq_text_add_json_string(t, info && has_text(info->description)
+                                 ? info->description
+                                 : e->quantity);
+  mqtt_disc_unique_id(&s, d->device, e->quantity);
+  kv_text(t, "unique_id", &s);
+  /* object_id only shapes the entity_id: sensor.vicacq_<device>_<q> */
+  kv_text(t, "object_id", &s);
+
+  vq_text_clear(&s);
+  if (o->json_payload) mqtt_topic_device(&s, o->base, d->source, d->device);
+  else mqtt_topic_state(&s, o->base, d->source, d->device, e->quantity, "");
+  kv_text(t, "state_topic", &s);
+  if (o->json_payload) {
+    vq_text_clear(&s);
+    json_template(&s, e);
+    kv_text(t, "value_template", &s);
+  }
+  if (strcmp(component, "number") == 0) {
+    vq_text_clear(&s);
+    mqtt_topic_state(&s, o->base, d->source, d->device, e->quantity, "/set");
+    kv_text(t, "command_topic", &s);
+    vq_text_adds(t, ",\"min\":");
+    vq_text_add_double(t, e->min);
+    vq_text_adds(t, ",\"max\":");
+    vq_text_add_double(t, e->max);
+    vq_text_adds(t, ",\"step\":");
+    vq_text_add_double(t, e->step >= 0.001 ? e->step : 0.001);
+    kv(t, "mode", "box");
+    vq_text_addf(t, ",\"qos\":%d,\"retain\":false", o->qos);
+    sc = NULL; /* numbers have no state class */
+  }
+  if (strcmp(component, "binary_sensor") == 0) {
+    kv(t, "payload_on", "ON");
+    kv(t, "payload_off", "OFF");
+  }
+  if (dc != NULL) kv(t, "device_class", dc);
+  if (sc != NULL) kv(t, "state_class", sc);
+  if (unit != NULL) {
+    vq_text_clear(&s);
+    normalized_unit(&s, unit);
+    kv_text(t, "unit_of_measurement", &s);
+  }
+  if (is_enum) {
+    vq_text_adds(t, ",\"options\":[");
+    for (i = 0; i < e->nlabels; i++) {
+      if (i) vq_text_addc(t, ',');
+      vq_text_add_json_string(t, e->labels[i]);
+    }
+    vq_text_addc(t, ']');
+  }
+  /* Diagnostics (rssi, firmware, error codes).  Never "config": sensors
+   * refuse it, and a writable setting is the device's main control. */
+  if (info != NULL && info->diagnostic && strcmp(component, "number") != 0)
+    kv(t, "entity_category", "diagnostic");
+  if (o->expire_after_s > 0 && strcmp(component, "number") != 0)
+    vq_text_addf(t, ",\"expire_after\":%lld", (long long)o->expire_after_s);
+
+  vq_text_adds(t, ",\"availability\":[{\"topic\":");
+  vq_text_clear(&s);
+  vq_text_adds(&s, o->base);
+  vq_text_adds(&s, "/status");
+  vq_text_add_json_string(t, s.data);
+  vq_text_adds(t, "},{\"topic\":");
+  vq_text_clear(&s);
+  mqtt_topic_device(&s, o->base, d->source, d->device);
+  vq_text_adds(&s, "/availability");
+  vq_text_add_json_string(t, s.data);
+  vq_text_adds(t, "}],\"availability_mode\":\"all\"");
+  device_block(t, o, d);
+  vq_text_adds(t, ",\"origin\":{\"name\":\"vicacq\"");
+  kv(t, "sw_version", o->origin_sw);
+  vq_text_adds(t, "}}");
+  if (s.failed) t->failed = 1;
+  vq_text_free(&s);
+}
+
+void mqtt_disc_daemon_topic(struct vq_text *t,
+                            const struct mqtt_disc_options *o) {
+  vq_text_adds(t, o->prefix);
+  vq_text_adds(t, "/binary_sensor/");
+  mqtt_topic_add_id(t, o->daemon_id);
+  vq_text_adds(t, "/status/config");
+}
+
+void mqtt_disc_daemon_payload(struct vq_text *t,
+                              const struct mqtt_disc_options *o) {
+  struct vq_text s;
+  vq_text_init(&s);
+  vq_text_adds(t, "{\"name\":\"Status\"");
+  vq_text_adds(&s, o->daemon_id);
+  vq_text_adds(&s, "_status");
+  kv_text(t, "unique_id", &s);
+  vq_text_clear(&s);
+  vq_text_adds(&s, o->base);
+  vq_text_adds(&s, "/status");
+  kv_text(t, "state_topic", &s);
+  kv(t, "payload_on", "online");
+  kv(t, "payload_off", "offline");
+  kv(t, "device_class", "connectivity");
+  kv(t, "entity_category", "diagnostic");
+  vq_text_adds(t, ",\"device\":{\"identifiers\":[");
+  vq_text_add_json_string(t, o->daemon_id);
+  vq_text_adds(t, "],\"name\":\"vicacq\",\"manufacturer\":\"vicacq\"");
+  kv(t, "model", "vicacq daemon");
+  kv(t, "sw_version", o->origin_sw);
+  vq_text_adds(t, "},\"origin\":{\"name\":\"vicacq\"");
+  kv(t, "sw_version", o->origin_sw);
+  vq_text_adds(t, "}}");
+  if (s.failed) t->failed = 1;
+  vq_text_free(&s);
+}

@@ -1,0 +1,238 @@
+/* Home Assistant discovery payloads (mqtt_discovery.c): HA's validation
+ * rules from protocols/sinks.md §1.5 applied to what the vocabulary says. */
+#include "config.h"
+
+#include "../../../tests/vqtest.h"
+#include "../mqtt_discovery.h"
+
+#define INFO(name, unit, type, dc, sc, diag)                                   \
+  { sizeof(struct vq_quantity_info), VQ_VALUE_##type, name, unit, name, dc, sc, \
+    diag }
+
+static struct vq_text t, topic;
+static const struct mqtt_disc_options opts = {
+    "homeassistant", "vicacq", "vicacq_test", "9.9", 0, 0, 1};
+static const struct mqtt_disc_device shunt = {
+    "shunt", "c03b98000001", "SmartShunt 500A/50mV", "0xA389", "4.16", NULL};
+
+static const char *build(const struct mqtt_disc_options *o,
+                         const struct mqtt_disc_entity *e) {
+  vq_text_clear(&t);
+  vq_text_clear(&topic);
+  mqtt_disc_payload(&t, o, &shunt, e);
+  mqtt_disc_topic(&topic, o, &shunt, e);
+  return t.data;
+}
+
+#define HAS(s) CHECK(strstr(t.data, s) != NULL)
+#define HASNT(s) CHECK(strstr(t.data, s) == NULL)
+
+int main(void) {
+  struct mqtt_disc_entity e;
+  struct mqtt_disc_options json = opts;
+  const char *labels[] = {"Off", "Bulk"};
+  const int64_t codes[] = {0, 3};
+  struct vq_quantity_info voltage = INFO("battery.voltage", "V", DOUBLE,
+                                         "voltage", "measurement", 0);
+  struct vq_quantity_info energy_bad = INFO("yield.today", "kWh", DOUBLE,
+                                            "energy", "measurement", 0);
+  struct vq_quantity_info state = INFO("device.state", "", ENUM, "enum", NULL, 0);
+  struct vq_quantity_info rssi = INFO("link.rssi", "dBm", INT,
+                                      "signal_strength", "measurement", 1);
+  struct vq_quantity_info online = INFO("link.online", "", BOOL,
+                                        "connectivity", NULL, 1);
+  struct vq_quantity_info limit = INFO("charger.current_limit", "A", DOUBLE,
+                                       "current", "measurement", 0);
+  struct vq_quantity_info alarm = INFO("device.alarm_reason", "", BITMASK, NULL,
+                                       NULL, 1);
+  struct vq_quantity_info ah = INFO("battery.consumed_ah", "Ah", DOUBLE, NULL,
+                                    "measurement", 0);
+
+  vq_text_init(&t);
+  vq_text_init(&topic);
+
+  /* The table itself. */
+  CHECK(mqtt_ha_unit_ok("voltage", "V"));
+  CHECK(mqtt_ha_unit_ok("voltage", "\xce\xbcV"));
+  CHECK(!mqtt_ha_unit_ok("voltage", "\xc2\xb5V")); /* micro sign: no */
+  CHECK(!mqtt_ha_unit_ok("power", "A"));
+  CHECK(!mqtt_ha_unit_ok("reactive_power", "VAr"));
+  CHECK(mqtt_ha_unit_ok("temperature", "\xc2\xb0" "C"));
+  CHECK(!mqtt_ha_unit_ok("battery", "Ah"));
+  CHECK(!mqtt_ha_unit_ok("no_such_class", "V"));
+  CHECK(mqtt_ha_unit_ok(NULL, "Ah"));
+  CHECK(mqtt_ha_unit_ok("enum", ""));
+  CHECK(!mqtt_ha_unit_ok("enum", "V"));
+  CHECK(mqtt_ha_state_class_ok("energy", "total_increasing"));
+  CHECK(!mqtt_ha_state_class_ok("energy", "measurement"));
+  CHECK(mqtt_ha_state_class_ok("duration", "total"));
+  CHECK(!mqtt_ha_state_class_ok("enum", "measurement"));
+  CHECK(!mqtt_ha_state_class_ok(NULL, "bogus"));
+  CHECK(mqtt_ha_binary_class_ok("connectivity"));
+  CHECK(!mqtt_ha_binary_class_ok("voltage"));
+
+  /* A plain measurement. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "battery.voltage";
+  e.type = VQ_VALUE_DOUBLE;
+  e.unit = "V";
+  e.info = &voltage;
+  build(&opts, &e);
+  CHECK_STR(topic.data,
+            "homeassistant/sensor/vicacq_c03b98000001/battery_voltage/config");
+  HAS("\"unique_id\":\"vicacq_c03b98000001_battery_voltage\"");
+  HAS("\"state_topic\":\"vicacq/shunt/c03b98000001/battery/voltage\"");
+  HAS("\"device_class\":\"voltage\"");
+  HAS("\"state_class\":\"measurement\"");
+  HAS("\"unit_of_measurement\":\"V\"");
+  HAS("\"identifiers\":[\"vicacq_c03b98000001\"]");
+  HAS("\"manufacturer\":\"Victron Energy\"");
+  HAS("\"model\":\"SmartShunt 500A/50mV\"");
+  HAS("\"sw_version\":\"4.16\"");
+  HAS("\"via_device\":\"vicacq_test\"");
+  HAS("{\"topic\":\"vicacq/status\"}");
+  HAS("{\"topic\":\"vicacq/shunt/c03b98000001/availability\"}");
+  HAS("\"availability_mode\":\"all\"");
+  HASNT("entity_category");
+  HASNT("expire_after");
+  HASNT("serial_number"); /* not known */
+  CHECK(t.data[0] == '{' && t.data[t.len - 1] == '}');
+
+  /* A unit HA does not accept for the class: no class rather than a
+   * rejected entity. */
+  e.unit = "A";
+  build(&opts, &e);
+  HASNT("device_class");
+  HAS("\"unit_of_measurement\":\"A\"");
+  /* Micro sign becomes the Greek mu. */
+  e.unit = "\xc2\xb5V";
+  build(&opts, &e);
+  HAS("\"unit_of_measurement\":\"\xce\xbcV\"");
+
+  /* energy with measurement: the state class goes. */
+  e.quantity = "yield.today";
+  e.unit = "kWh";
+  e.info = &energy_bad;
+  build(&opts, &e);
+  HAS("\"device_class\":\"energy\"");
+  HASNT("state_class");
+
+  /* Ah: no device class, a state class. */
+  e.quantity = "battery.consumed_ah";
+  e.unit = "Ah";
+  e.info = &ah;
+  build(&opts, &e);
+  HASNT("device_class");
+  HAS("\"state_class\":\"measurement\"");
+
+  /* An enum with labels: device_class enum, options, no unit/state. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "device.state";
+  e.type = VQ_VALUE_ENUM;
+  e.unit = "";
+  e.info = &state;
+  e.labels = labels;
+  e.codes = codes;
+  e.nlabels = 2;
+  build(&opts, &e);
+  HAS("\"device_class\":\"enum\"");
+  HAS("\"options\":[\"Off\",\"Bulk\"]");
+  HASNT("unit_of_measurement");
+  HASNT("state_class");
+  /* ... without labels yet: plain text. */
+  e.nlabels = 0;
+  build(&opts, &e);
+  HASNT("device_class");
+  HASNT("options");
+
+  /* Diagnostics. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "link.rssi";
+  e.type = VQ_VALUE_INT;
+  e.unit = "dBm";
+  e.info = &rssi;
+  build(&opts, &e);
+  HAS("\"entity_category\":\"diagnostic\"");
+  HAS("\"device_class\":\"signal_strength\"");
+  HASNT("\"config\"");
+
+  /* Bool: binary_sensor. */
+  e.quantity = "link.online";
+  e.type = VQ_VALUE_BOOL;
+  e.unit = "";
+  e.info = &online;
+  build(&opts, &e);
+  CHECK_STR(topic.data,
+            "homeassistant/binary_sensor/vicacq_c03b98000001/link_online/config");
+  HAS("\"payload_on\":\"ON\"");
+  HAS("\"device_class\":\"connectivity\"");
+  HASNT("state_class");
+
+  /* Bitmask: text. */
+  e.quantity = "device.alarm_reason";
+  e.type = VQ_VALUE_BITMASK;
+  e.info = &alarm;
+  build(&opts, &e);
+  CHECK(strstr(topic.data, "/sensor/") != NULL);
+  HASNT("device_class");
+  HAS("\"entity_category\":\"diagnostic\"");
+
+  /* Writable: a number with the granted range and a command topic. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "charger.current_limit";
+  e.type = VQ_VALUE_DOUBLE;
+  e.unit = "A";
+  e.info = &limit;
+  e.writable = 1;
+  e.min = 3;
+  e.max = 25;
+  e.step = 0.1;
+  build(&opts, &e);
+  CHECK_STR(topic.data, "homeassistant/number/vicacq_c03b98000001/"
+                        "charger_current_limit/config");
+  HAS("\"command_topic\":\"vicacq/shunt/c03b98000001/charger/current_limit/set\"");
+  HAS("\"min\":3,\"max\":25,\"step\":0.1");
+  HAS("\"retain\":false");
+  HAS("\"device_class\":\"current\"");
+  HASNT("state_class");
+
+  /* A plugin's own quantity: no class, measurement. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "fixture.value.0";
+  e.type = VQ_VALUE_DOUBLE;
+  e.unit = "V";
+  build(&opts, &e);
+  HAS("\"name\":\"fixture.value.0\"");
+  HAS("\"state_class\":\"measurement\"");
+  HASNT("device_class");
+
+  /* payload = json: the device topic and a template; expire_after. */
+  json.json_payload = 1;
+  json.expire_after_s = 120;
+  memset(&e, 0, sizeof e);
+  e.quantity = "device.state";
+  e.type = VQ_VALUE_ENUM;
+  e.info = &state;
+  e.labels = labels;
+  e.codes = codes;
+  e.nlabels = 2;
+  build(&json, &e);
+  HAS("\"state_topic\":\"vicacq/shunt/c03b98000001\"");
+  HAS("value_json['values'].get('device.state', '')");
+  HAS("{0:'Off',3:'Bulk'}");
+  HAS("\"expire_after\":120");
+
+  /* The daemon's own device. */
+  vq_text_clear(&t);
+  vq_text_clear(&topic);
+  mqtt_disc_daemon_topic(&topic, &opts);
+  mqtt_disc_daemon_payload(&t, &opts);
+  CHECK_STR(topic.data, "homeassistant/binary_sensor/vicacq_test/status/config");
+  HAS("\"identifiers\":[\"vicacq_test\"]");
+  HAS("\"state_topic\":\"vicacq/status\"");
+  CHECK(!t.failed && !topic.failed);
+
+  vq_text_free(&t);
+  vq_text_free(&topic);
+  VQTEST_END();
+}
