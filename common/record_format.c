@@ -112,10 +112,27 @@ void vq_format_text_record(struct vq_text *t, const struct vq_reading *r,
 /* Line protocol                                                       */
 /* ------------------------------------------------------------------ */
 
+/* InfluxDB's scanner lets a backslash escape whatever follows it, but
+ * unescapes only the special characters: a literal backslash right before
+ * a special character, a line break or the end would swallow the
+ * separator and cannot be encoded.  Such backslashes are left out. */
+static int backslash_run_dropped(const char *c, const char *special) {
+  while (*c == '\\') c++;
+  return *c == '\0' || *c == '\n' || *c == '\r' || strchr(special, *c) != NULL;
+}
+
 static void escape(struct vq_text *t, const char *s, const char *special) {
   const char *run = s, *c;
   for (c = s; *c; c++) {
-    if (*c == '\n' || *c == '\r') {
+    if (*c == '\\') {
+      const char *e = c;
+      while (*e == '\\') e++;
+      if (backslash_run_dropped(c, special)) {
+        vq_text_add(t, run, (size_t)(c - run));
+        run = e;
+      }
+      c = e - 1;
+    } else if (*c == '\n' || *c == '\r') {
       /* The protocol cannot carry a line break here: an (escaped) space. */
       vq_text_add(t, run, (size_t)(c - run));
       vq_text_add(t, "\\ ", 2);
@@ -128,6 +145,12 @@ static void escape(struct vq_text *t, const char *s, const char *special) {
     }
   }
   vq_text_add(t, run, (size_t)(c - run));
+}
+
+/* Nothing left once trailing backslashes are gone: not a usable name. */
+static int blank_name(const char *s) {
+  while (*s == '\\') s++;
+  return *s == '\0';
 }
 
 void vq_lp_escape_measurement(struct vq_text *t, const char *s) {
@@ -160,15 +183,67 @@ int vq_lp_precision_parse(const char *s) {
 }
 
 static void add_tag(struct vq_text *t, const char *key, const char *value) {
-  if (value == NULL || *value == '\0') return; /* empty tags are invalid */
+  if (value == NULL || blank_name(value)) return; /* empty tags are invalid */
   vq_text_addc(t, ',');
   vq_lp_escape_key(t, key);
   vq_text_addc(t, '=');
   vq_lp_escape_key(t, value);
 }
 
+/* The line protocol type a record is written as: VQ_VALUE_DOUBLE (float),
+ * VQ_VALUE_INT (integer: also enums and bitmasks), VQ_VALUE_BOOL or
+ * VQ_VALUE_STRING, with the value in *iv or *dv; -1 when the record cannot
+ * be written exactly as the type the quantity must keep. */
+static int field_class(const struct vq_record *rec,
+                       const struct vq_lp_types *types, int64_t *iv,
+                       double *dv) {
+  int have = rec->type == VQ_VALUE_ENUM || rec->type == VQ_VALUE_BITMASK
+                 ? VQ_VALUE_INT
+                 : (int)rec->type;
+  int want = have;
+  if (types != NULL && types->field_type != NULL) {
+    uint32_t w = types->field_type(types->arg, rec->quantity);
+    if (w != 0)
+      want = w == VQ_VALUE_ENUM || w == VQ_VALUE_BITMASK ? VQ_VALUE_INT
+                                                         : (int)w;
+  }
+  if (have == VQ_VALUE_DOUBLE) *dv = rec->value.f64;
+  else if (have != VQ_VALUE_STRING) *iv = rec->value.i64;
+  if (want == have) return have;
+  switch (want) {
+  case VQ_VALUE_DOUBLE:
+    if (have == VQ_VALUE_STRING) return -1;
+    *dv = (double)*iv;
+    return want;
+  case VQ_VALUE_INT:
+    if (have == VQ_VALUE_BOOL) return want;
+    /* Only whole doubles inside int64 convert exactly. */
+    if (have != VQ_VALUE_DOUBLE || *dv != floor(*dv) || *dv < -9.2e18 ||
+        *dv > 9.2e18)
+      return -1;
+    *iv = (int64_t)*dv;
+    return want;
+  case VQ_VALUE_BOOL:
+    if (have == VQ_VALUE_INT && (*iv == 0 || *iv == 1)) return want;
+    if (have == VQ_VALUE_DOUBLE && (*dv == 0 || *dv == 1)) {
+      *iv = *dv == 1;
+      return want;
+    }
+    return -1;
+  default:
+    return -1;
+  }
+}
+
 int vq_format_line_protocol(struct vq_text *t, const struct vq_reading *r,
                             const struct vq_lp_options *o) {
+  return vq_format_line_protocol_typed(t, r, o, NULL);
+}
+
+int vq_format_line_protocol_typed(struct vq_text *t,
+                                  const struct vq_reading *r,
+                                  const struct vq_lp_options *o,
+                                  struct vq_lp_types *types) {
   static const int64_t divisor[] = {1, 1000, 1000000, 1000000000};
   size_t start = t->len;
   int fields = 0;
@@ -180,16 +255,24 @@ int vq_format_line_protocol(struct vq_text *t, const struct vq_reading *r,
   add_tag(t, "product", vq_reading_tag(r, "product"));
   for (i = 0; i < r->nrecords; i++) {
     const struct vq_record *rec = VQ_READING_RECORD(r, i);
-    if (!value_available(rec)) continue;
+    int cls;
+    int64_t iv;
+    double dv;
+    if (!value_available(rec) || blank_name(rec->quantity)) continue;
+    cls = field_class(rec, types, &iv, &dv);
+    if (cls < 0) {
+      types->skipped++; /* only a typed call can refuse a record */
+      continue;
+    }
     vq_text_addc(t, fields ? ',' : ' ');
     vq_lp_escape_key(t, rec->quantity);
     vq_text_addc(t, '=');
-    switch (rec->type) {
+    switch (cls) {
     case VQ_VALUE_DOUBLE:
-      vq_text_add_double(t, rec->value.f64);
+      vq_text_add_double(t, dv);
       break;
     case VQ_VALUE_BOOL:
-      vq_text_adds(t, rec->value.i64 ? "true" : "false");
+      vq_text_adds(t, iv ? "true" : "false");
       break;
     case VQ_VALUE_STRING:
       vq_text_addc(t, '"');
@@ -197,7 +280,7 @@ int vq_format_line_protocol(struct vq_text *t, const struct vq_reading *r,
       vq_text_addc(t, '"');
       break;
     default:
-      vq_text_add_int(t, rec->value.i64);
+      vq_text_add_int(t, iv);
       vq_text_addc(t, 'i');
       break;
     }

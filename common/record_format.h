@@ -41,10 +41,32 @@ struct vq_lp_options {
 int vq_format_line_protocol(struct vq_text *t, const struct vq_reading *r,
                             const struct vq_lp_options *o);
 
+/* InfluxDB fixes a field's type once (per shard or series).  A sink that
+ * knows the type each quantity must keep (the vocabulary) passes this:
+ * a record of another type is converted when that is exact (integer <->
+ * float, 0/1 <-> bool) and its field left out (and counted) otherwise,
+ * so the server never sees a type conflict from vicacq. */
+struct vq_lp_types {
+  /* The enum vq_value_type `quantity` is always written as, or 0 for
+   * "as the record says". */
+  uint32_t (*field_type)(void *arg, const char *quantity);
+  void *arg;
+  uint64_t skipped; /* fields left out for their type */
+};
+
+/* vq_format_line_protocol with fixed field types (types may be NULL). */
+int vq_format_line_protocol_typed(struct vq_text *t,
+                                  const struct vq_reading *r,
+                                  const struct vq_lp_options *o,
+                                  struct vq_lp_types *types);
+
 /* Escaping for the line protocol (exposed for tests): measurement
  * (comma, space), tag key/value and field key (comma, equals, space),
  * string field value (double quote, backslash).  Newlines, which the
- * protocol cannot carry in these places, become spaces. */
+ * protocol cannot carry in these places, become spaces.  Backslashes
+ * right before a special character or the end of a name, key or tag value
+ * are left out: InfluxDB would read them as escaping what follows, and
+ * they cannot be encoded. */
 void vq_lp_escape_measurement(struct vq_text *t, const char *s);
 void vq_lp_escape_key(struct vq_text *t, const char *s);
 void vq_lp_escape_string(struct vq_text *t, const char *s);
