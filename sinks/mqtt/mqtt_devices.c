@@ -210,8 +210,11 @@ void mqtt_plain_payload(struct vq_text *t, const struct vq_record *rec) {
     if (rec->text != NULL && *rec->text) vq_text_adds(t, rec->text);
     else vq_text_add_int(t, rec->value.i64);
     break;
-  default: /* bitmask: the labels of the set bits */
-    vq_text_adds(t, rec->text ? rec->text : "");
+  default:
+    /* bitmask: the labels of the set bits; "none" when no bit is set (an
+     * empty payload would clear a retained state, and HA ignores it) */
+    if (rec->text == NULL) vq_text_add_int(t, rec->value.i64);
+    else vq_text_adds(t, *rec->text ? rec->text : "none");
     break;
   }
 }

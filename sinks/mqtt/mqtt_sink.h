@@ -90,8 +90,9 @@ struct mqtt_device *mqtt_device_get(struct mqtt_sink *s,
                                     const struct vq_reading *r);
 struct mqtt_entity *mqtt_entity_get(struct mqtt_sink *s, struct mqtt_device *d,
                                     const struct vq_record *rec);
-/* Plain payload of a record: number, enum label, ON/OFF, text; None when
- * not available (HA shows unknown). */
+/* Plain payload of a record: number, enum label (the code when it has
+ * none), ON/OFF, text, bitmask labels ("none" when no bit is set); None
+ * when not available (HA shows unknown). */
 void mqtt_plain_payload(struct vq_text *t, const struct vq_record *rec);
 /* Publish discovery for an entity (when enabled and connected). */
 void mqtt_entity_announce(struct mqtt_sink *s, struct mqtt_device *d,

@@ -88,7 +88,11 @@ start_broker() {
     echo "log_type error"
     echo "log_type warning"
     echo "log_type notice"
+    echo "log_type ${BROKER_LOG:-notice}"
     echo "max_queued_messages 0"
+    # as root mosquitto would drop to its own user, which cannot write
+    # into our private temporary directory
+    [ "$(id -u)" -eq 0 ] && echo "user root"
     for _l in "$@"; do echo "$_l"; done
   } > "$tmp/mosquitto.conf"
   mosquitto -c "$tmp/mosquitto.conf" >>"$tmp/broker.out" 2>&1 &

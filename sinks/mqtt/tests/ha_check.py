@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""Check what the mqtt sink published against Home Assistant's discovery
+rules and against the stdout sink's JSON lines for the same records.
+
+  ha_check.py discovery SUB_FILE JSON_LINES [KEY=VALUE...]
+  ha_check.py state SUB_FILE JSON_LINES
+
+SUB_FILE is `mosquitto_sub -v` output ("topic payload" per line),
+JSON_LINES the stdout sink's output of the same run.  KEY=VALUE checks a
+device block: <device>.model=..., <device>.sw_version=...,
+<device>.serial_number=...
+
+The device-class table is protocols/sinks.md §1.5 (HA's DEVICE_CLASS_UNITS
+and DEVICE_CLASS_STATE_CLASSES), written out here independently of the
+plugin's own table so that a mistake in one is caught by the other.
+"""
+import json
+import re
+import sys
+
+ENERGY = {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh",
+          "cal", "kcal", "Mcal", "Gcal"}
+UNITS = {
+    "voltage": {"\u03bcV", "mV", "V", "kV", "MV"},
+    "current": {"mA", "A"},
+    "power": {"mW", "W", "kW", "MW", "GW", "TW"},
+    "apparent_power": {"VA"},
+    "reactive_power": {"var", "kvar"},
+    "energy": ENERGY,
+    "energy_storage": ENERGY,
+    "battery": {"%"},
+    "temperature": {"\u00b0C", "\u00b0F", "K"},
+    "duration": {"d", "h", "min", "s", "ms", "\u03bcs"},
+    "frequency": {"Hz", "kHz", "MHz", "GHz"},
+    "signal_strength": {"dB", "dBm"},
+}
+STATE_CLASSES = {
+    "energy": {"total", "total_increasing"},
+    "duration": {"measurement", "total", "total_increasing"},
+}
+BINARY = {"battery", "battery_charging", "connectivity", "power", "problem",
+          "running", "plug", "safety", "heat", "cold", "moving", "opening",
+          "update"}
+TOPIC = re.compile(r"^homeassistant/(sensor|binary_sensor|number)/"
+                   r"[a-zA-Z0-9_-]+/[a-zA-Z0-9_-]+/config$")
+
+errors = []
+
+
+def err(msg):
+    errors.append(msg)
+
+
+def read_sub(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            topic, _, payload = line.partition(" ")
+            out.append((topic, payload))
+    return out
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def flat(s):
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", s)
+
+
+def check_config(topic, cfg):
+    comp = topic.split("/")[1]
+    where = topic
+    if not TOPIC.match(topic):
+        err(f"{where}: topic is not <prefix>/<component>/<node>/<object>/config")
+    keys = ["name", "unique_id", "device", "origin"]
+    if cfg.get("state_topic") != "vicacq/status":  # the daemon's own
+        keys.append("availability")
+    for key in keys:
+        if key not in cfg:
+            err(f"{where}: no {key}")
+    if comp in ("sensor", "binary_sensor") and "state_topic" not in cfg:
+        err(f"{where}: no state_topic")
+    if comp == "number":
+        for key in ("command_topic", "min", "max", "step"):
+            if key not in cfg:
+                err(f"{where}: number without {key}")
+        if not cfg.get("command_topic", "").endswith("/set"):
+            err(f"{where}: command_topic does not end in /set")
+        if cfg.get("max", 0) < cfg.get("min", 0) or cfg.get("step", 0) < 0.001:
+            err(f"{where}: bad min/max/step")
+        if cfg.get("retain", False):
+            err(f"{where}: commands must not be retained")
+    dev = cfg.get("device", {})
+    if not dev.get("identifiers"):
+        err(f"{where}: device without identifiers")
+    if "via_device" in dev and dev.get("manufacturer") != "Victron Energy":
+        err(f"{where}: manufacturer is not Victron Energy")
+    dc, unit, sc = (cfg.get("device_class"), cfg.get("unit_of_measurement"),
+                    cfg.get("state_class"))
+    if cfg.get("entity_category") not in (None, "diagnostic"):
+        if comp in ("sensor", "binary_sensor"):
+            err(f"{where}: entity_category {cfg['entity_category']} on a {comp}")
+    if comp == "binary_sensor":
+        if dc is not None and dc not in BINARY:
+            err(f"{where}: binary_sensor device_class {dc}")
+        if unit is not None or sc is not None:
+            err(f"{where}: binary_sensor with unit/state_class")
+        return
+    if dc == "enum":
+        if not cfg.get("options"):
+            err(f"{where}: enum without options")
+        if unit is not None or sc is not None:
+            err(f"{where}: enum with a unit or state_class")
+        return
+    if "options" in cfg:
+        err(f"{where}: options without device_class enum")
+    if dc is not None:
+        if dc not in UNITS:
+            err(f"{where}: device_class {dc} is not one HA has for sensors")
+        elif unit not in UNITS[dc]:
+            err(f"{where}: unit {unit!r} is not valid with device_class {dc}")
+        if sc is not None and sc not in STATE_CLASSES.get(dc, {"measurement"}):
+            err(f"{where}: state_class {sc} is impossible for {dc}")
+    if sc is not None and sc not in ("measurement", "total", "total_increasing"):
+        err(f"{where}: state_class {sc}")
+    if unit == "Ah" and dc is not None:
+        err(f"{where}: Ah with a device class")
+
+
+def discovery(sub, records, expects):
+    configs = {}
+    for topic, payload in sub:
+        if not topic.endswith("/config") or not topic.startswith("homeassistant/"):
+            continue
+        try:
+            cfg = json.loads(payload)
+        except ValueError as e:
+            err(f"{topic}: not JSON: {e}")
+            continue
+        if not isinstance(cfg, dict):
+            err(f"{topic}: not a JSON object")
+            continue
+        check_config(topic, cfg)
+        configs[cfg.get("unique_id")] = (topic, cfg)
+    devices = {}
+    for r in records:
+        uid = f"vicacq_{flat(r['device'])}_{flat(r['quantity'])}"
+        if uid not in configs:
+            err(f"no discovery for {r['source']}/{r['device']} {r['quantity']} ({uid})")
+            continue
+        topic, cfg = configs[uid]
+        devices[r["device"]] = cfg["device"]
+        state = f"vicacq/{r['source']}/{r['device']}/{r['quantity'].replace('.', '/')}"
+        if cfg.get("state_topic") != state:
+            err(f"{uid}: state_topic {cfg.get('state_topic')} != {state}")
+        avail = [a.get("topic") for a in cfg.get("availability", [])]
+        if "vicacq/status" not in avail or \
+                f"vicacq/{r['source']}/{r['device']}/availability" not in avail:
+            err(f"{uid}: availability {avail}")
+    for e in expects:
+        key, _, want = e.partition("=")
+        device, _, field = key.partition(".")
+        got = devices.get(device, {}).get(field)
+        if got != want:
+            err(f"device {device}: {field} is {got!r}, expected {want!r}")
+    print(f"{len(configs)} discovery configs, {len(devices)} devices checked")
+
+
+def plain(r):
+    v = r["value"]
+    if v is None:
+        return "None"
+    if isinstance(v, bool):
+        return "ON" if v else "OFF"
+    if "text" in r:
+        return r["text"] if r["text"] != "" else "none"
+    if isinstance(v, str):
+        return v
+    return json.dumps(v)
+
+
+def state(sub, records):
+    got = {}
+    for topic, payload in sub:
+        if topic.startswith("vicacq/") and topic.count("/") >= 3 and \
+                not topic.endswith("/availability"):
+            got.setdefault(topic, []).append(payload)
+    want = {}
+    for r in records:
+        topic = f"vicacq/{r['source']}/{r['device']}/{r['quantity'].replace('.', '/')}"
+        want.setdefault(topic, []).append(plain(r))
+    for topic, values in want.items():
+        if got.get(topic) != values:
+            err(f"{topic}: published {got.get(topic, [])[:8]}... expected {values[:8]}...")
+    for topic in got:
+        if topic not in want:
+            err(f"{topic}: published but no such record")
+    print(f"{sum(len(v) for v in want.values())} state messages on {len(want)} topics checked")
+
+
+def main():
+    mode, subf, jsonf = sys.argv[1:4]
+    sub, records = read_sub(subf), read_json(jsonf)
+    if not records:
+        err("no records at all")
+    if mode == "discovery":
+        discovery(sub, records, sys.argv[4:])
+    else:
+        state(sub, records)
+    for e in errors[:40]:
+        print("ERROR:", e, file=sys.stderr)
+    sys.exit(1 if errors else 0)
+
+
+main()
