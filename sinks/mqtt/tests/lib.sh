@@ -83,7 +83,7 @@ start_broker() {
   : "${port:=$(free_port)}"
   {
     echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
+    echo "allow_anonymous ${BROKER_ANON:-true}"
     echo "log_dest file $tmp/broker.log"
     echo "log_type error"
     echo "log_type warning"
