@@ -277,6 +277,9 @@ int mqtt_client_new(struct mqtt_client **out, uv_loop_t *loop,
     goto fail;
   }
   mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, cfg->protocol);
+  /* Small state messages go out at once (Nagle + delayed ACKs would add
+   * up to 40 ms). */
+  mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
   /* Many QoS 1 messages in flight (the broker may lower it, MQTT 5). */
   mosquitto_int_option(c->mosq, MOSQ_OPT_SEND_MAXIMUM, 1000);
   if (cfg->username != NULL &&
