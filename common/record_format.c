@@ -32,8 +32,8 @@ void vq_format_json_value(struct vq_text *t, const struct vq_record *rec) {
   }
 }
 
-void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
-                           const struct vq_record *rec) {
+/* {"time":"..","source":"..","device":"..","quantity": */
+static void json_head(struct vq_text *t, const struct vq_reading *r) {
   vq_text_add(t, "{\"time\":\"", 9);
   vq_text_add_time(t, r->time_ns);
   vq_text_add(t, "\",\"source\":", 11);
@@ -41,6 +41,9 @@ void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
   vq_text_add(t, ",\"device\":", 10);
   vq_text_add_json_string(t, r->device);
   vq_text_add(t, ",\"quantity\":", 12);
+}
+
+static void json_tail(struct vq_text *t, const struct vq_record *rec) {
   vq_text_add_json_string(t, rec->quantity);
   vq_text_add(t, ",\"value\":", 9);
   vq_format_json_value(t, rec);
@@ -54,6 +57,28 @@ void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
     vq_text_add_json_string(t, rec->text);
   }
   vq_text_add(t, "}\n", 2);
+}
+
+void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
+                           const struct vq_record *rec) {
+  json_head(t, r);
+  json_tail(t, rec);
+}
+
+void vq_format_json_records(struct vq_text *t, const struct vq_reading *r) {
+  size_t head_at = t->len, head_len;
+  uint32_t i;
+  if (r->nrecords == 0) return;
+  json_head(t, r);
+  head_len = t->len - head_at;
+  json_tail(t, VQ_READING_RECORD(r, 0));
+  for (i = 1; i < r->nrecords; i++) {
+    /* Copy the head from the text itself (it may move as it grows). */
+    char *at = vq_text_extend(t, head_len);
+    if (at == NULL) return;
+    memcpy(at, t->data + head_at, head_len);
+    json_tail(t, VQ_READING_RECORD(r, i));
+  }
 }
 
 void vq_format_json_reading(struct vq_text *t, const struct vq_reading *r) {

@@ -13,6 +13,10 @@
 void vq_format_json_record(struct vq_text *t, const struct vq_reading *r,
                            const struct vq_record *rec);
 
+/* vq_format_json_record for every record of the reading (the part the
+ * records share is formatted once). */
+void vq_format_json_records(struct vq_text *t, const struct vq_reading *r);
+
 /* The value alone as JSON (number, true/false, string, or null). */
 void vq_format_json_value(struct vq_text *t, const struct vq_record *rec);
 

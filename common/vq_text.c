@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,20 @@ void vq_text_add(struct vq_text *t, const char *s, size_t n) {
   t->data[t->len] = '\0';
 }
 
+char *vq_text_extend(struct vq_text *t, size_t n) {
+  char *at;
+  if (!reserve(t, n)) return NULL;
+  at = t->data + t->len;
+  t->len += n;
+  t->data[t->len] = '\0';
+  return at;
+}
+
 void vq_text_adds(struct vq_text *t, const char *s) {
   vq_text_add(t, s, strlen(s));
 }
 
-void vq_text_addc(struct vq_text *t, char c) {
+void vq_text_addc_slow(struct vq_text *t, char c) {
   if (!reserve(t, 1)) return;
   t->data[t->len++] = c;
   t->data[t->len] = '\0';
@@ -62,10 +72,46 @@ void vq_text_addf(struct vq_text *t, const char *fmt, ...) {
   t->len += (size_t)n;
 }
 
+/* Put m (|m| < 1e15) with `decimals` digits after the point. */
+static void add_scaled(struct vq_text *t, int64_t m, int decimals) {
+  char buf[40], *p = buf + sizeof buf;
+  uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+  int i;
+  for (i = 0; i < decimals; i++) {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  }
+  if (decimals > 0) *--p = '.';
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (m < 0) *--p = '-';
+  vq_text_add(t, p, (size_t)(buf + sizeof buf - p));
+}
+
 void vq_text_add_double(struct vq_text *t, double v) {
+  static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
   char buf[32];
-  int precision;
-  /* Most readings are short decimals (12.87): try few digits first. */
+  int k, precision;
+  /* Readings are mostly short decimals (12.53): find the fewest decimals
+   * k with round(v * 10^k) / 10^k == v.  Both are exact doubles, so the
+   * division rounds like strtod of the printed text: it reads back to v. */
+  /* Only where %g would not switch to an exponent, so the output does not
+   * depend on which path produced it. */
+  if (v == 0 || (fabs(v) >= 1e-4 && fabs(v) < 1e6)) {
+    for (k = 0; k < 10; k++) {
+      double scaled = v * pow10[k];
+      int64_t m;
+      if (scaled <= -1e15 || scaled >= 1e15) break;
+      m = (int64_t)(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+      if ((double)m / pow10[k] == v) {
+        if (m == 0 && (1 / v) < 0) vq_text_add(t, "-0", 2);
+        else add_scaled(t, m, k);
+        return;
+      }
+    }
+  }
   for (precision = 6; precision <= 17; precision++) {
     snprintf(buf, sizeof buf, "%.*g", precision, v);
     if (strtod(buf, NULL) == v) break;
@@ -90,8 +136,13 @@ void vq_text_add_json_string(struct vq_text *t, const char *s) {
   const unsigned char *c = (const unsigned char *)s;
   const unsigned char *run = c;
   vq_text_addc(t, '"');
-  for (; *c; c++) {
-    if (*c >= 0x20 && *c != '"' && *c != '\\') continue;
+  /* Bytes JSON needs escaped; glibc's strcspn skips the rest fast. */
+  static const char special[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09"
+      "\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
+      "\x1b\x1c\x1d\x1e\x1f";
+  for (;;) {
+    c += strcspn((const char *)c, special);
+    if (*c == '\0') break;
     vq_text_add(t, (const char *)run, (size_t)(c - run));
     run = c + 1;
     switch (*c) {
@@ -105,6 +156,7 @@ void vq_text_add_json_string(struct vq_text *t, const char *s) {
       vq_text_add(t, esc, 6);
     }
     }
+    c++;
   }
   vq_text_add(t, (const char *)run, (size_t)(c - run));
   vq_text_addc(t, '"');
@@ -116,7 +168,8 @@ void vq_text_add_time(struct vq_text *t, int64_t time_ns) {
   static __thread char cached[24];
   int64_t sec = time_ns >= 0 ? time_ns / 1000000000 : (time_ns - 999999999) / 1000000000;
   int64_t usec = (time_ns - sec * 1000000000) / 1000;
-  char frac[16];
+  char frac[8] = {'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  int i;
   if (sec != cached_sec) {
     time_t tt = (time_t)sec;
     struct tm tm;
@@ -125,6 +178,6 @@ void vq_text_add_time(struct vq_text *t, int64_t time_ns) {
     cached_sec = sec;
   }
   vq_text_adds(t, cached);
-  snprintf(frac, sizeof frac, ".%06" PRId64 "Z", usec);
-  vq_text_adds(t, frac);
+  for (i = 6; i >= 1; i--, usec /= 10) frac[i] = (char)('0' + usec % 10);
+  vq_text_add(t, frac, sizeof frac);
 }

@@ -20,8 +20,18 @@ static inline void vq_text_clear(struct vq_text *t) {
   if (t->data) t->data[0] = '\0';
 }
 void vq_text_add(struct vq_text *t, const char *s, size_t n);
+/* Grow by n bytes and return where they start (NULL when out of memory). */
+char *vq_text_extend(struct vq_text *t, size_t n);
 void vq_text_adds(struct vq_text *t, const char *s);
-void vq_text_addc(struct vq_text *t, char c);
+void vq_text_addc_slow(struct vq_text *t, char c);
+static inline void vq_text_addc(struct vq_text *t, char c) {
+  if (t->len + 2 <= t->cap) {
+    t->data[t->len++] = c;
+    t->data[t->len] = '\0';
+    return;
+  }
+  vq_text_addc_slow(t, c);
+}
 void vq_text_addf(struct vq_text *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A double in the shortest form that reads back to the same value. */

@@ -222,6 +222,19 @@ static const char *host_state_dir(struct vq_ctx *ctx) {
   return ctx->pipeline->daemon.state_dir;
 }
 
+static int host_backlog(struct vq_ctx *ctx) {
+  size_t i;
+  int fullest = 0;
+  for (i = 0; i < ctx->ntargets; i++) {
+    const struct vq_ctx *sink = ctx->targets[i].sink;
+    int fill;
+    if (sink->sink == NULL || sink->retiring) continue;
+    fill = vq_sink_rt_fill_percent(sink->sink);
+    if (fill > fullest) fullest = fill;
+  }
+  return fullest;
+}
+
 const struct vq_host vq_host_table = {
     sizeof(struct vq_host), VQ_ABI_MAJOR, VQ_ABI_MINOR,
     host_loop, host_log, host_emit, host_finished,
@@ -231,4 +244,5 @@ const struct vq_host vq_host_table = {
     host_batch_done, host_command_submit, host_command_done,
     host_command_range, host_stat_add, host_post, host_quantity_info,
     host_instance_id, host_state_dir,
+    host_backlog,
 };

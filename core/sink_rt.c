@@ -80,6 +80,15 @@ uint64_t vq_sink_rt_pending(const struct vq_sink_rt *rt) {
   return n;
 }
 
+int vq_sink_rt_fill_percent(const struct vq_sink_rt *rt) {
+  uint64_t by_records, by_bytes;
+  if (rt->spool) return vq_spool_fill_percent(rt->spool);
+  by_records = rt->records * 100 / rt->set.queue_max_records;
+  by_bytes = rt->bytes * 100 / rt->set.queue_max_bytes;
+  by_records = by_records > by_bytes ? by_records : by_bytes;
+  return by_records > 100 ? 100 : (int)by_records;
+}
+
 int vq_sink_rt_ready(const struct vq_sink_rt *rt) {
   if (rt->in_flight || rt->backing_off || rt->closing) return 0;
   if (rt->batch.nreadings > 0) return 1; /* a retried remainder */

@@ -72,6 +72,8 @@ int vq_sink_rt_drain(struct vq_sink_rt *rt);
 
 /* Something is queued and a write could start now. */
 int vq_sink_rt_ready(const struct vq_sink_rt *rt);
+/* How full the queue (or spool) is, in percent of its bound. */
+int vq_sink_rt_fill_percent(const struct vq_sink_rt *rt);
 /* Records queued or in flight. */
 uint64_t vq_sink_rt_pending(const struct vq_sink_rt *rt);
 

@@ -544,3 +544,8 @@ uint64_t vq_spool_pending_records(const struct vq_spool *s) {
 uint64_t vq_spool_corrupt_frames(const struct vq_spool *s) {
   return s->corrupt_frames;
 }
+
+int vq_spool_fill_percent(const struct vq_spool *s) {
+  uint64_t p = s->total_bytes * 100 / s->max_bytes;
+  return p > 100 ? 100 : (int)p;
+}

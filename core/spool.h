@@ -30,6 +30,8 @@ void vq_spool_ack(struct vq_spool *s, uint32_t n);
 
 /* Records appended and not yet handed out by next(). */
 uint64_t vq_spool_pending_records(const struct vq_spool *s);
+/* Bytes on disk in percent of spool_max_bytes. */
+int vq_spool_fill_percent(const struct vq_spool *s);
 /* Frames skipped as corrupt since open (for tests and stats). */
 uint64_t vq_spool_corrupt_frames(const struct vq_spool *s);
 

@@ -4,6 +4,7 @@
  * class (protocols/sinks.md §1.5); a device class is given only where HA
  * has one that fits, and state classes follow HA's rules (energy totals are
  * total_increasing, enums have none). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,9 +112,24 @@ static int compare_name(const void *key, const void *row) {
 }
 
 const struct vq_quantity_info *vq_vocabulary_find(const char *name) {
+  /* Plugins pass the same (static) name strings over and over: remember
+   * where each pointer led.  A hit is confirmed with one strcmp, so a
+   * buffer reused for another name is never mistaken. */
+  enum { CACHE = 256 };
+  static const char *keys[CACHE];
+  static const struct vq_quantity_info *found[CACHE];
+  size_t slot;
+  const struct vq_quantity_info *q;
   if (name == NULL) return NULL;
-  return bsearch(name, table, sizeof table / sizeof table[0], sizeof table[0],
-                 compare_name);
+  slot = ((uintptr_t)name >> 3) % CACHE;
+  if (keys[slot] == name && found[slot] != NULL &&
+      strcmp(found[slot]->name, name) == 0)
+    return found[slot];
+  q = bsearch(name, table, sizeof table / sizeof table[0], sizeof table[0],
+              compare_name);
+  keys[slot] = name;
+  found[slot] = q;
+  return q;
 }
 
 const struct vq_quantity_info *vq_vocabulary_all(size_t *count) {

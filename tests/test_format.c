@@ -2,6 +2,8 @@
  * escaping (protocols/sinks.md §3.1 examples), and text. */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "record_format.h"
 #include "vqtest.h"
 
@@ -65,7 +67,50 @@ int main(void) {
   vq_format_json_record(&t, &r, &recs[5]);
   CHECK(strstr(t.data, "\"value\":\"say \\\"hi\\\"\\\\ now\"") != NULL);
 
-  /* Shortest round-trip doubles. */
+  /* All records of a reading share one head. */
+  vq_text_clear(&t);
+  r.nrecords = 2;
+  vq_format_json_records(&t, &r);
+  {
+    struct vq_text one;
+    vq_text_init(&one);
+    vq_format_json_record(&one, &r, &recs[0]);
+    vq_format_json_record(&one, &r, &recs[1]);
+    CHECK_STR(t.data, one.data);
+    vq_text_free(&one);
+  }
+  r.nrecords = 6;
+
+  /* Shortest round-trip doubles: the fast path for short decimals and the
+   * general one agree with strtod. */
+  {
+    static const double values[] = {12.53, -0.64, 0.1, 100, 1e-7, 123456.789,
+                                    -2097.15, 3.86, 1e20, 5e-324, 0.3};
+    size_t i;
+    for (i = 0; i < sizeof values / sizeof values[0]; i++) {
+      vq_text_clear(&t);
+      vq_text_add_double(&t, values[i]);
+      CHECK(strtod(t.data, NULL) == values[i]);
+    }
+    vq_text_clear(&t);
+    vq_text_add_double(&t, 12.53);
+    CHECK_STR(t.data, "12.53");
+    vq_text_clear(&t);
+    vq_text_add_double(&t, -0.64);
+    CHECK_STR(t.data, "-0.64");
+    vq_text_clear(&t);
+    vq_text_add_double(&t, 1253 * 0.01); /* 12.530000000000001 */
+    CHECK_STR(t.data, "12.530000000000001");
+    vq_text_clear(&t);
+    vq_text_add_double(&t, -0.0);
+    CHECK_STR(t.data, "-0");
+    vq_text_clear(&t);
+    vq_text_add_double(&t, 100);
+    CHECK_STR(t.data, "100");
+    vq_text_clear(&t);
+    vq_text_add_double(&t, -1.5e-7); /* exponent form, as %g writes it */
+    CHECK_STR(t.data, "-1.5e-07");
+  }
   vq_text_clear(&t);
   vq_text_add_double(&t, 0.1);
   CHECK_STR(t.data, "0.1");

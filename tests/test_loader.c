@@ -54,9 +54,11 @@ int main(void) {
 
   /* Another major: refused, saying what each side speaks. */
   p.abi_major = VQ_ABI_MAJOR + 1;
+  p.abi_minor = 0;
   CHECK_INT(vq_loader_check_descriptor(&p, "t", err, sizeof err), -EPROTO);
   CHECK(strstr(err, "speaks plugin ABI 2.0; this vicacq speaks ABI 1") != NULL);
   p.abi_major = VQ_ABI_MAJOR;
+  p.abi_minor = VQ_ABI_MINOR;
 
   /* An older minor with a shorter descriptor: accepted as long as the
    * 1.0 fields are there. */

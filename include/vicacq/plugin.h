@@ -43,7 +43,7 @@ extern "C" {
 /** ABI major this header describes. */
 #define VQ_ABI_MAJOR 1
 /** ABI minor this header describes (number of append-only revisions). */
-#define VQ_ABI_MINOR 0
+#define VQ_ABI_MINOR 1
 /** First field of every plugin descriptor: "VQPL". */
 #define VQ_PLUGIN_MAGIC 0x5651504cu
 
@@ -395,7 +395,22 @@ struct vq_host {
 
   /** Directory for the plugin's state (may not exist yet), or NULL. */
   const char *(*state_dir)(struct vq_ctx *ctx);
+
+  /* ---- ABI 1.1 ---- */
+
+  /** Sources: how full the fullest sink queue this source feeds is, in
+   *  percent (0..100) of its bound.  A source that can wait (a replay at
+   *  full speed) pauses while it is high instead of making the queue drop
+   *  its oldest records; a live device cannot wait and ignores it.
+   *  Check VQ_HOST_HAS(host, backlog) first. */
+  int (*backlog)(struct vq_ctx *ctx);
 };
+
+/** Whether the host table has `member` (it is older than this header
+ *  when it does not): test before calling anything added after 1.0. */
+#define VQ_HOST_HAS(host, member)                                              \
+  ((host)->size >= offsetof(struct vq_host, member) + sizeof((host)->member) && \
+   (host)->member != NULL)
 
 /* ------------------------------------------------------------------ */
 /* Plugin descriptor                                                   */

@@ -382,9 +382,19 @@ static uint64_t loop_ms(struct src *s) {
   return uv_now((uv_loop_t *)s->host->loop(s->ctx));
 }
 
+/* A replay at full speed can wait: it pauses while the sinks it feeds are
+ * more than half full rather than have their queues drop records. */
+#define REPLAY_BACKLOG_PAUSE 50
+#define REPLAY_BACKLOG_WAIT_MS 0 /* yield one loop turn (idle handle) */
+
 static void replay_step(struct src *s) {
   int n;
   if (s->stopping || s->finished) return;
+  if (s->speed == 0 && VQ_HOST_HAS(s->host, backlog) &&
+      s->host->backlog(s->ctx) >= REPLAY_BACKLOG_PAUSE) {
+    replay_schedule(s, REPLAY_BACKLOG_WAIT_MS);
+    return;
+  }
   for (n = 0; n < REPLAY_BATCH; n++) {
     struct ble_capture_line *l = &s->pending;
     int64_t t;

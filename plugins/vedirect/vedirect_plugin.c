@@ -294,6 +294,9 @@ static void on_block(void *arg, const struct ved_field *fields, size_t n) {
   }
 }
 
+#define REPLAY_BACKLOG_PAUSE 50
+#define REPLAY_BACKLOG_WAIT_MS 1 /* a 0 ms timer re-armed in its callback would spin */
+
 static void pace_resume(void *arg) {
   struct vd *v = arg;
   /* one-shot timers are freed here, or they would pile up in the host */
@@ -320,6 +323,15 @@ static void on_block_end(void *arg, int valid) {
           v->ctx, (uint64_t)llround(1000.0 / v->speed), 0, pace_resume, v);
       if (v->pace_timer == NULL) v->text.pause = 0; /* go on unpaced */
     }
+  } else if (v->port_kind == VED_PORT_FILE && v->pace_timer == NULL &&
+             VQ_HOST_HAS(v->host, backlog) &&
+             v->host->backlog(v->ctx) >= REPLAY_BACKLOG_PAUSE) {
+    /* A full-speed replay can wait: pause while the sinks it feeds are
+     * more than half full rather than have their queues drop records. */
+    ved_text_pause(&v->text);
+    v->pace_timer = v->host->timer_start(v->ctx, REPLAY_BACKLOG_WAIT_MS, 0,
+                                         pace_resume, v);
+    if (v->pace_timer == NULL) v->text.pause = 0;
   }
   v->blk_has_pid = 0;
 }

@@ -176,11 +176,12 @@ static int sink_write(void *instance, const struct vq_batch *batch) {
       vq_format_line_protocol(&s->text, r, &s->lp);
       continue;
     }
-    for (j = 0; j < r->nrecords; j++) {
-      const struct vq_record *rec = VQ_READING_RECORD(r, j);
-      if (s->format == FORMAT_JSON) vq_format_json_record(&s->text, r, rec);
-      else vq_format_text_record(&s->text, r, rec);
+    if (s->format == FORMAT_JSON) {
+      vq_format_json_records(&s->text, r);
+      continue;
     }
+    for (j = 0; j < r->nrecords; j++)
+      vq_format_text_record(&s->text, r, VQ_READING_RECORD(r, j));
   }
   if (s->text.failed) return -ENOMEM; /* retried later */
   s->batch = batch;
