@@ -281,8 +281,8 @@ int vq_format_line_protocol_typed(struct vq_text *t,
   for (i = 0; i < r->nrecords; i++) {
     const struct vq_record *rec = VQ_READING_RECORD(r, i);
     int cls;
-    int64_t iv;
-    double dv;
+    int64_t iv = 0; /* field_class sets the one its class uses */
+    double dv = 0;
     if (!value_available(rec) || blank_name(rec->quantity)) continue;
     cls = field_class(rec, types, &iv, &dv);
     if (cls < 0) {

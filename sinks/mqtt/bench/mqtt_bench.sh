@@ -8,7 +8,7 @@
 # Needs VICACQ and VICACQ_PLUGIN_PATH like the tests (set below from the
 # build tree when run through make).
 top_build=$(cd "$(dirname "$0")/../../.." 2>/dev/null && pwd)
-: "${VICACQ:=$PWD/../../core/vicacq}"
+: "${VICACQ:=$PWD/../../daemon/vicacq}"
 : "${VICACQ_PLUGIN_PATH:=$PWD:$PWD/../../tests/plugins}"
 : "${top_srcdir:=$top_build}"
 : "${srcdir:=$(dirname "$0")/..}"

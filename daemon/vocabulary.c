@@ -153,7 +153,7 @@ void vq_vocabulary_markdown(FILE *out) {
   fprintf(out,
           "# Quantities\n\n"
           "The normative list of quantity names vicacq uses, whatever the "
-          "transport.\nGenerated from the table in `core/vocabulary.c` by "
+          "transport.\nGenerated from the table in `daemon/vocabulary.c` by "
           "`vicacq --list-quantities`;\n`make check` fails when this file "
           "and the table disagree.\n\n"
           "Signs: current and power are positive into the battery; consumed "
