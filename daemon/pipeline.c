@@ -684,6 +684,19 @@ static void validate(struct parse_state *st) {
       build_route(st, &p->sections[i]);
   if (p->nroutes == 0 && st->errors == 0)
     report(st, 0, "no [route.ID] section: nothing would reach a sink");
+  for (i = 0; i < p->nsections && st->errors == 0; i++) {
+    const struct vq_section *s = &p->sections[i];
+    size_t r, f;
+    int routed = 0;
+    if (s->kind != VQ_SECTION_SOURCE) continue;
+    for (r = 0; r < p->nroutes && !routed; r++)
+      for (f = 0; f < p->routes[r].nfrom; f++)
+        if (fnmatch(p->routes[r].from[f], s->id, 0) == 0) routed = 1;
+    /* Valid, but almost always a mistake worth a line. */
+    if (!routed)
+      vq_warn("%s:%d: [%s] is in no route: its readings go nowhere",
+              st->path, s->line, s->name);
+  }
 }
 
 static struct vq_pipeline *load(struct parse_state *st) {

@@ -351,7 +351,16 @@ void vq_sink_rt_abandon(struct vq_sink_rt *rt) {
     return;
   }
   if (left > 0) {
+    size_t i;
     rt->n.lost += left;
+    /* Lost, so no longer queued (a batch in flight may still complete). */
+    for (i = 0; i < rt->count; i++) {
+      struct vq_item *it = rt->ring[(rt->head + i) % rt->cap];
+      rt->records -= it->reading.nrecords;
+      rt->bytes -= it->bytes;
+      vq_item_unref(it);
+    }
+    rt->count = 0;
     vq_log(VQ_LOG_WARN, rt->ctx->label,
            "stopping with %llu records not delivered (shutdown_timeout "
            "reached; set spool_dir to keep them across restarts)",

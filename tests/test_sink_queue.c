@@ -254,6 +254,7 @@ int main(void) {
   CHECK_INT(rt.n.written, 2);
   vq_sink_rt_abandon(&rt);
   CHECK_INT(rt.n.lost, 98);
+  CHECK_INT(vq_sink_rt_pending(&rt), 0); /* lost, not still queued */
   teardown(&rt, &loop);
 
   uv_loop_close(&loop);
