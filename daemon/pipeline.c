@@ -565,6 +565,13 @@ static char **split_list(const char *value, size_t *count) {
   return items;
 }
 
+int vq_glob_any(char *const *globs, size_t n, const char *text) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (fnmatch(globs[i], text, 0) == 0) return 1;
+  return 0;
+}
+
 static size_t count_matching(const struct vq_pipeline *p, int kind,
                              const char *glob) {
   size_t i, n = 0;
@@ -686,12 +693,11 @@ static void validate(struct parse_state *st) {
     report(st, 0, "no [route.ID] section: nothing would reach a sink");
   for (i = 0; i < p->nsections && st->errors == 0; i++) {
     const struct vq_section *s = &p->sections[i];
-    size_t r, f;
+    size_t r;
     int routed = 0;
     if (s->kind != VQ_SECTION_SOURCE) continue;
     for (r = 0; r < p->nroutes && !routed; r++)
-      for (f = 0; f < p->routes[r].nfrom; f++)
-        if (fnmatch(p->routes[r].from[f], s->id, 0) == 0) routed = 1;
+      routed = vq_glob_any(p->routes[r].from, p->routes[r].nfrom, s->id);
     /* Valid, but almost always a mistake worth a line. */
     if (!routed)
       vq_warn("%s:%d: [%s] is in no route: its readings go nowhere",

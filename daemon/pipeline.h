@@ -104,6 +104,9 @@ int vq_section_equal(const struct vq_section *a, const struct vq_section *b);
 void vq_sink_settings_read(const struct vq_section *s,
                            struct vq_sink_settings *out);
 
+/* Does any of the n globs (fnmatch) match text? */
+int vq_glob_any(char *const *globs, size_t n, const char *text);
+
 /* Check one value against an option; 0 or -EINVAL with a reason in err. */
 int vq_option_check(const struct vq_option *opt, const char *value, char *err,
                     size_t errlen);

@@ -1,22 +1,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "router.h"
 #include "sink_rt.h"
 
-static int any_glob(char *const *globs, size_t n, const char *text) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (fnmatch(globs[i], text, 0) == 0) return 1;
-  return 0;
-}
-
 static int is_everything(const struct vq_route *r) {
-  return r->match == NULL || any_glob(r->match, r->nmatch, "*") ||
+  return r->match == NULL || vq_glob_any(r->match, r->nmatch, "*") ||
          (r->nmatch == 1 && strcmp(r->match[0], "*") == 0);
 }
 
@@ -41,8 +33,8 @@ int vq_router_compile(struct vq_ctx *source, const struct vq_pipeline *p,
     if (sink->kind != VQ_KIND_SINK || sink->retiring) continue;
     for (r = 0; r < p->nroutes; r++) {
       const struct vq_route *route = &p->routes[r];
-      if (!any_glob(route->from, route->nfrom, source->id) ||
-          !any_glob(route->to, route->nto, sink->id))
+      if (!vq_glob_any(route->from, route->nfrom, source->id) ||
+          !vq_glob_any(route->to, route->nto, sink->id))
         continue;
       if (is_everything(route)) everything = 1;
       else if (!routed || t.match != NULL) {
@@ -111,7 +103,7 @@ struct match_filter {
 
 static int filter_match(void *arg, const struct vq_record *r) {
   const struct match_filter *f = arg;
-  if (!any_glob(f->target->match, f->target->nmatch, r->quantity)) return -1;
+  if (!vq_glob_any(f->target->match, f->target->nmatch, r->quantity)) return -1;
   return writable_flags(f->source, r);
 }
 

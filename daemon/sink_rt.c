@@ -96,14 +96,20 @@ int vq_sink_rt_ready(const struct vq_sink_rt *rt) {
   return rt->count > 0;
 }
 
-static void drop_oldest(struct vq_sink_rt *rt) {
+/* Take the oldest queued item off the ring; returns its record count. */
+static uint32_t discard_head(struct vq_sink_rt *rt) {
   struct vq_item *it = rt->ring[rt->head];
+  uint32_t n = it->reading.nrecords;
   rt->head = (rt->head + 1) % rt->cap;
   rt->count--;
-  rt->records -= it->reading.nrecords;
+  rt->records -= n;
   rt->bytes -= it->bytes;
-  rt->n.dropped += it->reading.nrecords;
   vq_item_unref(it);
+  return n;
+}
+
+static void drop_oldest(struct vq_sink_rt *rt) {
+  rt->n.dropped += discard_head(rt);
 }
 
 static void log_drops(struct vq_sink_rt *rt, uint64_t before) {
@@ -351,16 +357,9 @@ void vq_sink_rt_abandon(struct vq_sink_rt *rt) {
     return;
   }
   if (left > 0) {
-    size_t i;
     rt->n.lost += left;
     /* Lost, so no longer queued (a batch in flight may still complete). */
-    for (i = 0; i < rt->count; i++) {
-      struct vq_item *it = rt->ring[(rt->head + i) % rt->cap];
-      rt->records -= it->reading.nrecords;
-      rt->bytes -= it->bytes;
-      vq_item_unref(it);
-    }
-    rt->count = 0;
+    while (rt->count > 0) discard_head(rt);
     vq_log(VQ_LOG_WARN, rt->ctx->label,
            "stopping with %llu records not delivered (shutdown_timeout "
            "reached; set spool_dir to keep them across restarts)",

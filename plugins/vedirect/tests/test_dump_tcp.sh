@@ -10,20 +10,7 @@ trap '[ -n "$peer" ] && kill $peer 2>/dev/null; rm -rf "$tmp"' EXIT
 capture=$top_srcdir/tests/data/vedirect/smartsolar-mppt-75-15_fw1.56.dump
 
 # The peer sends the capture in small pieces, then keeps the line open.
-python3 - "$capture" "$tmp/port" <<'PY' &
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(1)
-open(sys.argv[2], "w").write(str(srv.getsockname()[1]))
-srv.settimeout(20)
-conn, _ = srv.accept()
-for i in range(0, len(data), 97):
-    conn.sendall(data[i:i + 97])
-    time.sleep(0.005)
-time.sleep(20)
-PY
+python3 "$top_srcdir/tests/tools/capture_peer.py" "$capture" "$tmp/port" 97 0.005 0 &
 peer=$!
 for i in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 [ -s "$tmp/port" ] || { echo "FAIL: the TCP peer did not start"; exit 1; }

@@ -10,23 +10,8 @@ start_broker
 capture=$top_srcdir/tests/data/vedirect/smartsolar-mppt-75-15_fw1.56.dump
 # The peer sends the capture slowly enough to be seen online, then hangs
 # up and refuses every reconnect.
-python3 - "$capture" "$tmp/peer.port" <<'PY' &
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(1)
-open(sys.argv[2], "w").write(str(srv.getsockname()[1]))
-srv.settimeout(20)
-conn, _ = srv.accept()
-for i in range(0, len(data), 64):
-    conn.sendall(data[i:i + 64])
-    time.sleep(0.02)
-time.sleep(1)
-conn.close()
-srv.close()
-time.sleep(15)
-PY
+python3 "$top_srcdir/tests/tools/capture_peer.py" "$capture" "$tmp/peer.port" \
+  64 0.02 1 --hang-up &
 pids="$pids $!"
 wait_for "$tmp/peer.port" "" 5
 peer_port=$(cat "$tmp/peer.port")
