@@ -1,5 +1,5 @@
 /* A batch as an InfluxDB request body: the line protocol of every reading
- * (the shared formatter in common/record_format.c), where each reading's
+ * (the shared formatter in lib/format/record_format.c), where each reading's
  * line is, so that a range of readings can be sent (halves after a 413)
  * and the lines a server dropped can be traced back to their records,
  * and optional gzip. */

@@ -5,8 +5,8 @@
 # timestamp the stdout sink (JSON) shows for the same records.  A second
 # sink with precision = ns checks that the full timestamp lands.
 . "$(dirname "$0")/lib.sh"
-need_plugin plugins/vedirect vedirect.la
-need_plugin plugins/ble-adv ble-adv.la
+need_plugin sources/vedirect vedirect.la
+need_plugin sources/ble-adv ble-adv.la
 influxd_setup
 influxd_start
 

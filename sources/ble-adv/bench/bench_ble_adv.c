@@ -1,5 +1,5 @@
 /* Benchmark: decrypt + decode of real advertisements on one core.
- *   plugins/ble-adv/bench/bench_ble_adv [seconds]
+ *   sources/ble-adv/bench/bench_ble_adv [seconds]
  * Each device gets a ring of advertisements with distinct nonces (built
  * from real payloads), so every one is decrypted and decoded, none is a
  * repeat.  Prints advertisements per second; exits 1 below 3,000,000/s

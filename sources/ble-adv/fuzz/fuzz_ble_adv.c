@@ -1,6 +1,6 @@
 /* libFuzzer target for the framing, key check, decryption and decoder, and
  * the capture line parser:
- *   make -C plugins/ble-adv fuzz && plugins/ble-adv/fuzz/fuzz_ble_adv -max_total_time=60
+ *   make -C sources/ble-adv fuzz && sources/ble-adv/fuzz/fuzz_ble_adv -max_total_time=60
  * The input is used three ways: as manufacturer data (with the key check
  * byte forced to match, so decryption and decoding are reached), as a
  * decrypted payload for every record layout, and as a capture line. */
