@@ -245,4 +245,6 @@ const struct vq_host vq_host_table = {
     host_command_range, host_stat_add, host_post, host_quantity_info,
     host_instance_id, host_state_dir,
     host_backlog,
+    NULL, /* cfg_error: ABI 1.2, not yet implemented */
+    NULL, /* timer_again: ABI 1.2, not yet implemented */
 };

@@ -12,7 +12,7 @@
 
 #define ROW(name, unit, type, desc, dc, sc, diag)                              \
   { sizeof(struct vq_quantity_info), VQ_VALUE_##type, name, unit, desc, dc, sc, \
-    diag }
+    diag, NULL, NULL, NULL, 0 }
 #define M "measurement"
 #define TI "total_increasing"
 

@@ -43,7 +43,7 @@ extern "C" {
 /** ABI major this header describes. */
 #define VQ_ABI_MAJOR 1
 /** ABI minor this header describes (number of append-only revisions). */
-#define VQ_ABI_MINOR 1
+#define VQ_ABI_MINOR 2
 /** First field of every plugin descriptor: "VQPL". */
 #define VQ_PLUGIN_MAGIC 0x5651504cu
 
@@ -286,7 +286,17 @@ enum vq_log_level {
   VQ_LOG_DEBUG = 3
 };
 
-/** What the vocabulary knows of a quantity (see quantity_info). */
+/** One label of an enum code or bitmask bit (ABI 1.2).  Labels are
+ *  snake_case ASCII ("bulk", "no_error"), the style Home Assistant's enum
+ *  `options` expect. */
+struct vq_label {
+  int64_t code;
+  const char *label;
+};
+
+/** What the vocabulary knows of a quantity (see quantity_info; plugins
+ *  declare their own in vq_plugin.quantities).  Every pointer is static:
+ *  it lives as long as the plugin (or the host) that owns the table. */
 struct vq_quantity_info {
   /** sizeof(struct vq_quantity_info) as the host knows it. */
   uint32_t size;
@@ -299,7 +309,29 @@ struct vq_quantity_info {
   const char *ha_state_class;     /**< Home Assistant state_class, or NULL */
   /** Non-zero for diagnostic quantities (rssi, error codes, firmware). */
   int diagnostic;
+
+  /* ---- ABI 1.2 (check size before reading: VQ_HAS_FIELD) ---- */
+
+  /** Short name for user interfaces, at most 40 characters, sentence case
+   *  ("Battery current"); description stays the long text.  NULL: derive
+   *  one from the name. */
+  const char *short_name;
+  /** Name of the label set of an ENUM or BITMASK quantity
+   *  ("charger_state"), NULL for other types. */
+  const char *label_set;
+  /** The label set: for ENUM, code -> label; for BITMASK, bit number
+   *  (0 = least significant) -> label.  Sorted by code, nlabels entries.
+   *  Every label a record of this quantity can carry is here, so sinks
+   *  know them all before the first value; a code outside the set is
+   *  spelled "unknown_<code>" (bit: "bit_<n>"), a bitmask with no bit set
+   *  is "none".  NULL/0 for other types. */
+  const struct vq_label *labels;
+  uint32_t nlabels;
 };
+
+/** Whether a struct that starts with its own `size` has `member`. */
+#define VQ_HAS_FIELD(ptr, type, member)                                        \
+  ((ptr)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /** Callback for vq_host.post and timers. */
 typedef void (*vq_callback)(void *arg);
@@ -404,6 +436,25 @@ struct vq_host {
    *  its oldest records; a live device cannot wait and ignores it.
    *  Check VQ_HOST_HAS(host, backlog) first. */
   int (*backlog)(struct vq_ctx *ctx);
+
+  /* ---- ABI 1.2 ---- */
+
+  /** Report a problem with `key` of the instance's section (NULL: the
+   *  section as a whole).  The host prints it as
+   *  "FILE:LINE: [kind.id] key 'key': message" (the key's own line) and
+   *  the check, create or start that is running fails.  Callable from
+   *  check(), create() and start(). */
+  void (*cfg_error)(struct vq_ctx *ctx, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+      __attribute__((format(printf, 3, 4)))
+#endif
+      ;
+
+  /** Re-arm a running or stopped timer: cb after `timeout_ms`, then every
+   *  `repeat_ms` if non-zero (uv_timer_start semantics on the same
+   *  handle).  0, or -EINVAL for a timer this instance does not own. */
+  int (*timer_again)(struct vq_ctx *ctx, struct vq_timer *timer,
+                     uint64_t timeout_ms, uint64_t repeat_ms);
 };
 
 /** Whether the host table has `member` (it is older than this header
@@ -419,6 +470,30 @@ struct vq_host {
 /** Plugin kinds (bits). */
 #define VQ_KIND_SOURCE 0x1u
 #define VQ_KIND_SINK 0x2u
+
+/** A command-line tool of a plugin (ABI 1.2), run as
+ *    vicacq TOOL PLUGIN [key=value ...]
+ *  e.g. `vicacq scan ble-adv seconds=10`, `vicacq dump vedirect
+ *  port=/dev/ttyUSB0 output=cap.txt`.  The host builds a one-source
+ *  pipeline: the plugin as source "TOOL", the tool's `preset` options, then
+ *  the command line's (each key must be in `options`), validated against
+ *  the plugin's schema like any section.  The source prints or writes by
+ *  itself (its records, if any, go to a text sink on stdout).  Arrays of
+ *  tools end with an entry whose name is NULL. */
+struct vq_tool {
+  /** Verb: "scan", "dump", or the plugin's own. */
+  const char *name;
+  /** One line for `vicacq --help-plugin` and `vicacq TOOL --help`. */
+  const char *summary;
+  /** Options the tool sets, "key=value" lines separated by '\n'
+   *  ("mode=scan"), or NULL. */
+  const char *preset;
+  /** Comma-separated schema keys the command line may set ("adapter,
+   *  seconds"); NULL: none. */
+  const char *options;
+  /** Of those, comma-separated keys that must be given; NULL: none. */
+  const char *required;
+};
 
 /** Called when an instance has fully stopped (all its handles closed). */
 typedef void (*vq_stopped_cb)(struct vq_ctx *ctx);
@@ -477,8 +552,29 @@ struct vq_plugin {
   void (*command_result)(void *instance, uint64_t ticket, int status,
                          const char *message);
 
+  /* ---- ABI 1.2: these take the place of the first reserved slots, so
+   * the descriptor's size is unchanged and a 1.1 plugin (which set them
+   * NULL) is read correctly.  The host reads them only when abi_minor >= 2. */
+
+  /** Check the section beyond the schema (a key's shape, keys that go
+   *  together) without opening anything; report each problem with
+   *  host->cfg_error.  Runs at --check, and before create() at start and
+   *  at reload, so a file that passes --check starts.  The cfg_* getters
+   *  work; nothing else of the host may be called.  0 or -EINVAL.  May be
+   *  NULL. */
+  int (*check)(const struct vq_host *host, struct vq_ctx *ctx);
+  /** Quantities the plugin emits that the core vocabulary lacks, ended by
+   *  an entry with name == NULL, each `size` = sizeof as the plugin knows
+   *  it (the host reads only what both know).  Merged at load: a name the
+   *  core or another loaded plugin already declares is refused, naming
+   *  both.  Name them "<plugin-ish prefix>.<what>" ("gx.vebus.ac.f").
+   *  Or NULL. */
+  const struct vq_quantity_info *quantities;
+  /** Command-line tools, ended by an entry with name == NULL; or NULL. */
+  const struct vq_tool *tools;
+
   /** Reserved for future minors; set to NULL. */
-  void *reserved[8];
+  void *reserved[5];
 };
 
 /** Signature of the entry point.  The host passes the ABI majors it can
