@@ -146,20 +146,18 @@ static void hello_destroy(void *instance) { free(instance); }
  * newer daemon knows which fields this plugin has. */
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "hello",                                  /* plugin = hello */
-    "1.0.0",                                  /* our version */
-    "example out-of-tree source: counts and greets",
-    VQ_KIND_SOURCE,
-    options,
-    NULL,          /* writables: hello has no settings to write */
-    hello_create,
-    hello_start,
-    hello_stop,
-    hello_destroy,
-    NULL,          /* write: sinks only */
-    NULL,          /* command: sources with writables only */
-    NULL,          /* command_result: sinks that submit commands only */
-    {NULL},        /* reserved */
+    .name = "hello",                          /* plugin = hello */
+    .version = "1.0.0",                       /* our version */
+    .description = "example out-of-tree source: counts and greets",
+    .kinds = VQ_KIND_SOURCE,
+    .options = options,
+    /* Designated fields: what a plugin does not use (writables, write,
+     * command, ...) stays NULL, and fields added by later ABI minors are
+     * NULL too. */
+    .create = hello_create,
+    .start = hello_start,
+    .stop = hello_stop,
+    .destroy = hello_destroy,
 };
 
 /*

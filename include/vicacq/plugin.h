@@ -603,9 +603,11 @@ typedef const struct vq_plugin *(*vq_plugin_entry_fn)(const uint16_t *majors,
     return NULL;                                                               \
   }
 
-/** Initialiser for the first fields of a descriptor. */
+/** Initialiser for the first fields of a descriptor (designated; the
+ *  fields that follow may be designated too, or positional from `name`). */
 #define VQ_PLUGIN_HEADER                                                       \
-  VQ_PLUGIN_MAGIC, VQ_ABI_MAJOR, VQ_ABI_MINOR, sizeof(struct vq_plugin)
+  .magic = VQ_PLUGIN_MAGIC, .abi_major = VQ_ABI_MAJOR,                         \
+  .abi_minor = VQ_ABI_MINOR, .size = sizeof(struct vq_plugin)
 
 #ifdef __cplusplus
 }
