@@ -1,7 +1,7 @@
 /* The quantity vocabulary table.  One row per quantity; keep rows sorted by
  * name (vq_vocabulary_find uses binary search and test_vocabulary checks the
  * order).  Units are the strings Home Assistant accepts for the device
- * class (protocols/sinks.md §1.5); a device class is given only where HA
+ * class (doc/protocols/sinks.md §1.5); a device class is given only where HA
  * has one that fits, and state classes follow HA's rules (energy totals are
  * total_increasing, enums have none). */
 #include <stdint.h>

@@ -1,5 +1,6 @@
-/* Record formats: the JSON line of DESIGN.md §7 exactly, line protocol
- * escaping (protocols/sinks.md §3.1 examples), and text. */
+/* Record formats: the JSON line of doc/design.md §7 exactly, line protocol
+ * escaping (doc/protocols/sinks.md §3.1
+ * examples), and text. */
 #include "config.h"
 
 #include <stdlib.h>

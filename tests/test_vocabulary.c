@@ -1,5 +1,5 @@
 /* The vocabulary table is sorted and unique, every unit is one Home
- * Assistant accepts for the row's device class (sinks.md §1.5; HA rejects
+ * Assistant accepts for the row's device class (doc/protocols/sinks.md §1.5; HA rejects
  * the entity otherwise), state classes fit, and doc/quantities.md is the
  * table's current rendering. */
 #include "config.h"

@@ -1,5 +1,5 @@
 /* Classification of InfluxDB write answers (see influx_response.h and
- * protocols/sinks.md section 3). */
+ * doc/protocols/sinks.md §3). */
 #include "config.h"
 
 #include <curl/curl.h>

@@ -16,7 +16,7 @@
  * most batch_size lines; set the core's batch_max_records to about
  * batch_size times the records per reading to fill them.
  *
- * Outcomes (protocols/sinks.md section 3): 2xx done; partial write (1.x
+ * Outcomes (doc/protocols/sinks.md §3): 2xx done; partial write (1.x
  * 400, 2.x 422) the good lines are written, the dropped ones counted as
  * rejected; 400 without partial write: halves until the bad line is alone,
  * then it is rejected; 413 halves (and remembers the size that worked);

@@ -7,7 +7,7 @@
 #include "mqtt_topics.h"
 
 /* Sensor device classes and the unit strings HA accepts for each
- * (protocols/sinks.md §1.5; "μ" is U+03BC, "°" U+00B0).  `measurement_only`
+ * (doc/protocols/sinks.md §1.5; "μ" is U+03BC, "°" U+00B0).  `measurement_only`
  * lists classes whose state class must be measurement; energy must be
  * total or total_increasing; duration allows any. */
 struct ha_class {

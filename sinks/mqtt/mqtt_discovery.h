@@ -1,5 +1,5 @@
-/* Home Assistant MQTT discovery payloads (protocols/sinks.md §1), pure
- * functions: what an entity looks like to HA, built from the vocabulary
+/* Home Assistant MQTT discovery payloads (doc/protocols/sinks.md §1),
+ * pure functions: what an entity looks like to HA, built from the vocabulary
  * entry and what the records say, with HA's validation rules applied so
  * that HA never rejects an entity (a unit outside its device class's set
  * drops the class, an impossible state class is left out, read-only
@@ -47,7 +47,7 @@ struct mqtt_disc_options {
 };
 
 /* Device classes HA knows for sensors, with the units it accepts
- * (sinks.md §1.5).  1 when `unit` may go with `device_class`. */
+ * (§1.5).  1 when `unit` may go with `device_class`. */
 int mqtt_ha_unit_ok(const char *device_class, const char *unit);
 /* 1 when `state_class` is allowed for `device_class` (NULL: no class). */
 int mqtt_ha_state_class_ok(const char *device_class, const char *state_class);

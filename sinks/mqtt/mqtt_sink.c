@@ -1,4 +1,4 @@
-/* The mqtt sink: state topics (DESIGN.md §7), Home Assistant discovery,
+/* The mqtt sink: state topics (doc/design.md §7), Home Assistant discovery,
  * availability and commands over libmosquitto on the daemon's loop.
  *
  * Delivery is at least once.  A batch completes OK only when every QoS 1

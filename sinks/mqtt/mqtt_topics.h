@@ -1,4 +1,4 @@
-/* MQTT topic names of the mqtt sink (DESIGN.md §7), pure functions.
+/* MQTT topic names of the mqtt sink (doc/design.md §7), pure functions.
  *
  *   state        <base>/<source>/<device>/<quantity, dots as slashes>
  *   json state   <base>/<source>/<device>

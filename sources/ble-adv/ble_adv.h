@@ -1,6 +1,6 @@
 /* Victron "Instant Readout" BLE advertisements: the protocol as pure
- * functions (bytes in, records out, no I/O).  See protocols/ble-adv.md of the
- * project research notes; section numbers below refer to it. */
+ * functions (bytes in, records out, no I/O).  See doc/protocols/ble-adv.md;
+ * section numbers below refer to it. */
 #ifndef VQ_BLE_ADV_H
 #define VQ_BLE_ADV_H
 

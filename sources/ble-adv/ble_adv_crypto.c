@@ -1,4 +1,5 @@
-/* AES-128-CTR of the advertisement payload (§1.4) through OpenSSL EVP.
+/* AES-128-CTR of the advertisement payload (doc/protocols/ble-adv.md
+ * §1.4) through OpenSSL EVP.
  *
  * CTR is keystream = AES_k(counter block i), plaintext = data XOR
  * keystream.  The counter blocks are computed here and encrypted with one

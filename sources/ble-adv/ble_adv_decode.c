@@ -11,7 +11,8 @@ int ble_adv_read_bits(const uint8_t *p, size_t len, unsigned bit,
   uint64_t acc = 0;
   unsigned first, last, i;
   if (width == 0 || width > 32) return -1;
-  /* The whole field must have been sent (§1.2: check every field). */
+  /* The whole field must have been sent (doc/protocols/ble-adv.md
+   * §1.2: check every field). */
   if ((size_t)bit + width > len * 8) return -1;
   first = bit / 8;
   last = (bit + width - 1) / 8;

@@ -1,4 +1,5 @@
-/* The receive path of one device: header, layout, key check (§1.3),
+/* The receive path of one device: header, layout, key check
+ * (doc/protocols/ble-adv.md §1.3),
  * repeat suppression, decryption and decoding.  No I/O, no allocation per
  * advertisement. */
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* Framing of Victron manufacturer data (§1): company id, header, key and
+/* Framing of Victron manufacturer data
+ * (doc/protocols/ble-adv.md §1): company id, header, key and
  * address text.  Pure functions. */
 #include <errno.h>
 #include <string.h>

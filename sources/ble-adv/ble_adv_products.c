@@ -1,4 +1,4 @@
-/* Model id -> product name (protocols/ble-adv.md §9: keshavdv/victron-ble
+/* Model id -> product name (doc/protocols/ble-adv.md §9: keshavdv/victron-ble
  * MODEL_ID_MAPPING, "extracted from vecan-dbus", plus 0xC050 from
  * node-red-contrib-victron-ble).  Sorted by id for binary search. */
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* Record layouts (§5) and enumerations (§6) as data.  Bit offsets are
- * payload bits (doc start bit - 32).  Where the sources disagree, the
- * comments give the verdict of the protocol notes (§7). */
+/* Record layouts (doc/protocols/ble-adv.md §5) and enumerations (§6) as
+ * data.  Bit offsets are payload bits (doc start bit - 32).  Where the
+ * sources disagree, the comments give the verdict of the protocol notes
+ * (§7). */
 #include "ble_adv.h"
 
 #define N_(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,4 +1,4 @@
-/* BLE capture file (DESIGN §7): '#' comments, then one advertisement per
+/* BLE capture file (doc/design.md §7): '#' comments, then one advertisement per
  * line: <unix time s.frac> <AA:BB:CC:DD:EE:FF> <rssi or -> <hex of the
  * manufacturer data for 0x02E1, without the company id>. */
 #ifndef VQ_BLE_CAPTURE_H

@@ -1,5 +1,5 @@
 /* VE.Direct text field table and block decoding.  Facts (units, scales,
- * enumeration values) are from protocols/vedirect.md §2.5-2.6, which cites
+ * enumeration values) are from doc/protocols/vedirect.md §2.5-2.6, which cites
  * Victron's "VE.Direct Protocol" 3.33 and the HEX documents. */
 #include "vedirect_fields.h"
 

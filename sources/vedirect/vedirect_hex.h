@@ -1,4 +1,4 @@
-/* VE.Direct HEX protocol: frame codec (protocols/vedirect.md §3.1).
+/* VE.Direct HEX protocol: frame codec (doc/protocols/vedirect.md §3.1).
  *
  *   ':' <command: 1 hex digit> <payload: 2 hex digits per byte> <check> '\n'
  *

@@ -41,7 +41,8 @@
 #define Q_ONLINE "link.online"
 #define REG_LIMIT 0xEDF0   /* battery maximum current, un16, 0.1 A */
 #define REG_SERIAL 0x010A  /* serial number, string */
-#define GAP_RESYNC_MS 500  /* silence inside a block: drop it (§2.2 step 5) */
+/* Silence inside a block: drop it (doc/protocols/vedirect.md §2.2 step 5). */
+#define GAP_RESYNC_MS 500
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1.0"
 #endif
@@ -665,7 +666,7 @@ static int vd_command(void *instance, const struct vq_command *cmd) {
                           "the VE.Direct port is not connected");
     return 0;
   }
-  /* Only the newest command per quantity is in flight (DESIGN §5). */
+  /* Only the newest command per quantity is in flight (doc/design.md §5). */
   if (v->lim.phase != LIM_IDLE)
     lim_finish(v, -ECANCELED, "superseded by a newer value");
   v->lim.ticket = cmd->ticket;
@@ -787,7 +788,8 @@ static size_t on_data(void *arg, const uint8_t *buf, size_t len) {
   if (v->dump) {
     if (!v->dump_ending) dump_bytes(v, buf, len);
   }
-  /* A pause inside a block on a live line means lost bytes (§2.2). */
+  /* A pause inside a block on a live line means lost bytes
+   * (doc/protocols/vedirect.md §2.2). */
   if (v->port_kind != VED_PORT_FILE && v->last_byte_ms &&
       now - v->last_byte_ms > GAP_RESYNC_MS && !ved_text_idle(&v->text))
     ved_text_resync(&v->text);

@@ -1,4 +1,4 @@
-/* VE.Direct ports on the libuv loop (DESIGN.md §7):
+/* VE.Direct ports on the libuv loop (doc/design.md §7):
  *   /dev/ttyUSB0     serial device through libserialport, 19200 8N1, no
  *                    flow control, DTR and RTS on (they power the isolated
  *                    side of Victron's VE.Direct-to-RS232 cable)

@@ -61,7 +61,8 @@ static void block_end(struct ved_text *p, uint8_t c) {
     p->stats.blocks_bad++;
   }
   /* The sum restarts right after the checksum byte, so the next block's
-   * leading CR LF is part of the next sum (§2.2 step 3). */
+   * leading CR LF is part of the next sum
+   * (doc/protocols/vedirect.md §2.2 step 3). */
   p->sum = 0;
   p->poisoned = 0;
   p->nfields = 0;

@@ -3,7 +3,7 @@
  * Pure code: bytes go in through ved_text_feed(), complete blocks and HEX
  * frames come out through callbacks.  No I/O, no allocation.
  *
- * Framing (protocols/vedirect.md §2.1-2.4): a block is a run of
+ * Framing (doc/protocols/vedirect.md §2.1-2.4): a block is a run of
  * "\r\n<label>\t<value>" fields ended by "\r\nChecksum\t<one raw byte>".
  * Every byte outside HEX frames is summed; the block is valid when the sum
  * of everything since the previous checksum byte is 0 mod 256.  The byte

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Running pipelines: a finite fixture source to the stdout sink in its
-# three formats (exact output, DESIGN.md section 7), route filters, two
+# three formats (exact output, doc/design.md §7), route filters, two
 # sinks fed the same records, an unrouted source, the sink's path option,
 # and exit 0 once every source has finished and every record is written.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 /* Line protocol as the influx sink writes it: the escaping rules of
- * protocols/sinks.md 3.1 (with its examples), fixed field types, values
+ * doc/protocols/sinks.md §3.1 (with its examples), fixed field types, values
  * left out, precisions, and request bodies (ranges, gzip, tracing dropped
  * lines back to readings). */
 #include "config.h"
@@ -42,7 +42,7 @@ int main(void) {
 
   vq_text_init(&t);
 
-  /* Escaping (sinks.md 3.1): measurement comma and space only. */
+  /* Escaping (§3.1): measurement comma and space only. */
   CHECK_STR(esc(vq_lp_escape_measurement, "cpu load,x=1"), "cpu\\ load\\,x=1");
   CHECK_STR(esc(vq_lp_escape_measurement, "a\"b"), "a\"b");
   /* Tag keys, tag values, field keys: comma, equals, space. */

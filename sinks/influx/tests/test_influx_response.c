@@ -1,5 +1,5 @@
 /* influx_classify and friends against the answers influxd 1.6.7 really
- * gives (protocols/sinks.md 3.3) and the 2.x ones (3.4). */
+ * gives (doc/protocols/sinks.md §3.3) and the 2.x ones (§3.4). */
 #include "config.h"
 
 #include <stdint.h>

@@ -10,7 +10,7 @@ JSON_LINES the stdout sink's output of the same run.  KEY=VALUE checks a
 device block: <device>.model=..., <device>.sw_version=...,
 <device>.serial_number=...
 
-The device-class table is protocols/sinks.md §1.5 (HA's DEVICE_CLASS_UNITS
+The device-class table is doc/protocols/sinks.md §1.5 (HA's DEVICE_CLASS_UNITS
 and DEVICE_CLASS_STATE_CLASSES), written out here independently of the
 plugin's own table so that a mistake in one is caught by the other.
 """

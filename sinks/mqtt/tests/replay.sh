@@ -2,7 +2,8 @@
 # Real replays (the bundled BLE capture: SmartShunt, SmartSolar, IP22
 # charger; the bundled VE.Direct dump of a BlueSolar MPPT) through the mqtt
 # sink and, as the oracle, the stdout sink: every Home Assistant config is
-# valid (required keys, device_class/unit pairs HA accepts, sinks.md §1.5),
+# valid (required keys, device_class/unit pairs HA accepts,
+# doc/protocols/sinks.md §1.5),
 # every quantity has one, and every record arrives on its state topic with
 # the right plain payload, in order.
 . "${srcdir:-.}/tests/lib.sh"

@@ -1,5 +1,5 @@
 /* Home Assistant discovery payloads (mqtt_discovery.c): HA's validation
- * rules from protocols/sinks.md §1.5 applied to what the vocabulary says. */
+ * rules from doc/protocols/sinks.md §1.5 applied to what the vocabulary says. */
 #include "config.h"
 
 #include "../../../tests/vqtest.h"

@@ -83,7 +83,8 @@ static void roundtrip_one(const struct ble_layout *l, uint16_t model, size_t ti,
   const struct ble_field *t = &l->fields[ti];
   int n;
   enum ble_adv_status st;
-  memset(payload, 0xFF, sizeof payload); /* unused bits are set (§3) */
+  /* Unused bits are set (doc/protocols/ble-adv.md §3). */
+  memset(payload, 0xFF, sizeof payload);
   for (i = 0; i < l->nfields; i++) {
     if (l->fields[i].flags & BLE_F_COND) continue; /* shared bits: below */
     put_bits(payload, l->fields[i].bit, l->fields[i].width, nominal(&l->fields[i], i));

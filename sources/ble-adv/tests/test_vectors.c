@@ -5,7 +5,7 @@
  * place is commented).  Also decrypted payload vectors for the record types
  * that have no keyed vector (SmartLithium, Lynx BMS), and the bit reader
  * vector.  The test also fails when vectors.json gains a keyed vector this
- * table does not cover. */
+ * table does not cover.  Section numbers refer to doc/protocols/ble-adv.md. */
 #include "testutil.h"
 
 enum { X_NUM, X_NA, X_ENUM, X_BITS, X_INT, X_ABSENT };

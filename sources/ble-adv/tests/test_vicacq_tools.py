@@ -2,7 +2,7 @@
 """`vicacq scan` and `vicacq dump ble` through the daemon's sub-commands,
 against BlueZ on a private bus (bluez_env): the scan table lists the
 devices heard with product, record type, rssi and whether the pipeline
-file has a key; the dump writes the capture format of DESIGN.md §7, and
+file has a key; the dump writes the capture format of doc/design.md §7, and
 replaying that capture through `vicacq -c` decodes the same readings."""
 import os
 import re

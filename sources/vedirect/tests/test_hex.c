@@ -1,4 +1,4 @@
-/* HEX codec: the worked examples of protocols/vedirect.md §3.1 (from
+/* HEX codec: the worked examples of doc/protocols/vedirect.md §3.1 (from
  * Victron's HEX documents), round trips, bad check bytes, odd lengths. */
 #include <errno.h>
 #include <stdint.h>
