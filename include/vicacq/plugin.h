@@ -23,6 +23,26 @@
  *
  * Errors are negative errno values (e.g. -EINVAL), as in libuv.
  *
+ * Lifetimes of what the host hands out (the plugin never frees any of it):
+ *  - `host` and `ctx` given to create(): until destroy() returns.
+ *  - Strings from cfg_string and cfg_bind, and instance_id/state_dir:
+ *    until destroy() returns.  A reload (SIGHUP) that keeps the instance
+ *    (its section unchanged) keeps them too; an instance whose section
+ *    changed is destroyed and created anew.
+ *  - In check(): `ctx` and the cfg_* strings only during the call.
+ *  - A vq_batch and every reading, record, tag and string in it: until the
+ *    sink calls batch_done for it (also when that is after stop()).
+ *  - A vq_command passed to command(): only during the call; copy what
+ *    the command_done needs (the ticket is a number).
+ *  - The `message`/`reason` strings passed to a plugin's callbacks: only
+ *    during the call.
+ *  - Tool options: the key=value pairs of `vicacq TOOL` reach the plugin
+ *    as an ordinary section, with the cfg_* lifetimes above.
+ *  - Everything the plugin hands the host (readings on emit, commands on
+ *    submit, log text) only during the call: the host copies what it keeps.
+ *    Descriptor tables (options, writables, quantities, tools) must stay
+ *    valid while the plugin is loaded.
+ *
  * See vicacq-plugin(3) for a walk-through and examples/plugin-hello for a
  * complete out-of-tree plugin.
  */
@@ -333,6 +353,24 @@ struct vq_quantity_info {
 #define VQ_HAS_FIELD(ptr, type, member)                                        \
   ((ptr)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
+/** One entry of a vq_host.cfg_bind table.  `type` is the key's schema
+ *  type and decides the C type of the field:
+ *    VQ_OPT_STRING, VQ_OPT_ENUM, VQ_OPT_SECRET  const char *
+ *      (lists: the text as written, items separated by ',')
+ *    VQ_OPT_INT       int64_t
+ *    VQ_OPT_DOUBLE    double
+ *    VQ_OPT_BOOL      int (0 or 1)
+ *    VQ_OPT_DURATION  uint64_t, milliseconds */
+struct vq_cfg_bind {
+  const char *key;
+  uint32_t type;
+  size_t offset;
+};
+
+/** An entry binding `key` of type `type` to `member` of struct `stype`. */
+#define VQ_CFG_BIND(stype, member, key, type)                                  \
+  { (key), (type), offsetof(stype, member) }
+
 /** Callback for vq_host.post and timers. */
 typedef void (*vq_callback)(void *arg);
 
@@ -375,7 +413,9 @@ struct vq_host {
 
   /** Typed access to the instance's validated section.  A key that was not
    *  given yields its schema default; secrets come resolved from *_file.
-   *  cfg_string returns NULL when there is neither value nor default.
+   *  cfg_string returns NULL when there is neither value nor default; the
+   *  string lives until destroy() (see "Lifetimes" above): keep the
+   *  pointer, no copy needed.
    *  The other getters return 0 on success, -ENOENT when there is neither,
    *  -EINVAL for a key the schema does not have. */
   const char *(*cfg_string)(struct vq_ctx *ctx, const char *key);
@@ -415,7 +455,12 @@ struct vq_host {
   void (*stat_add)(struct vq_ctx *ctx, const char *name, int64_t delta);
 
   /** Run cb(arg) on the loop thread soon.  The only thread-safe call.
-   *  Returns 0 or -ENOMEM. */
+   *  Callable from any thread from create() until destroy() is called
+   *  (a plugin's worker threads must be joined in stop() or destroy()).
+   *  Callbacks run in the order posted, and only while the instance has
+   *  not finished stopping: once stop() has called done(ctx), nothing
+   *  posted runs any more (pending ones are discarded, not run) and post
+   *  returns -ESHUTDOWN.  Returns 0, -ESHUTDOWN or -ENOMEM. */
   int (*post)(struct vq_ctx *ctx, vq_callback cb, void *arg);
 
   /** The vocabulary entry of a quantity, or NULL if it is not in it. */
@@ -455,6 +500,17 @@ struct vq_host {
    *  handle).  0, or -EINVAL for a timer this instance does not own. */
   int (*timer_again)(struct vq_ctx *ctx, struct vq_timer *timer,
                      uint64_t timeout_ms, uint64_t repeat_ms);
+
+  /** Read the section into a struct (Fluent Bit's config map): for each
+   *  entry of `table` (ended by key == NULL) the value of `key` (given or
+   *  schema default) is parsed and stored at `(char *)base + offset` as
+   *  the entry's type says; a key with neither value nor default leaves
+   *  the field untouched, so a default lives only in the schema.  Strings
+   *  follow cfg_string's lifetime.  0, or -EINVAL when an entry names a
+   *  key the schema lacks or whose schema type differs from the entry's
+   *  (a plugin bug, logged).  Callable from check() and create(). */
+  int (*cfg_bind)(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
+                  void *base);
 };
 
 /** Whether the host table has `member` (it is older than this header
@@ -472,14 +528,19 @@ struct vq_host {
 #define VQ_KIND_SINK 0x2u
 
 /** A command-line tool of a plugin (ABI 1.2), run as
- *    vicacq TOOL PLUGIN [key=value ...]
- *  e.g. `vicacq scan ble-adv seconds=10`, `vicacq dump vedirect
- *  port=/dev/ttyUSB0 output=cap.txt`.  The host builds a one-source
- *  pipeline: the plugin as source "TOOL", the tool's `preset` options, then
- *  the command line's (each key must be in `options`), validated against
- *  the plugin's schema like any section.  The source prints or writes by
- *  itself (its records, if any, go to a text sink on stdout).  Arrays of
- *  tools end with an entry whose name is NULL. */
+ *    vicacq TOOL PLUGIN [--KEY VALUE | KEY=VALUE ...] [-o FILE] [-c FILE]
+ *  e.g. `vicacq scan ble-adv --seconds 10`, `vicacq dump vedirect
+ *  --port /dev/ttyUSB0 -o cap.txt` (-o is short for --output).  PLUGIN may
+ *  be shortened to the part before its first '-' when that names one
+ *  plugin with the tool ("ble" for "ble-adv"); `vicacq TOOL` without a
+ *  plugin runs the tool of every plugin that has one, side by side.
+ *  The host builds a one-source pipeline: the plugin as source "TOOL", the
+ *  tool's `preset` options, then the command line's (each key must be in
+ *  `options`), validated against the plugin's schema and check() like any
+ *  section.  The source prints or writes by itself (its records, if any,
+ *  go to a text sink on stdout).  Arrays of tools end with an entry whose
+ *  name is NULL; use designated initialisers (the reserved slots are for
+ *  later minors and must be NULL). */
 struct vq_tool {
   /** Verb: "scan", "dump", or the plugin's own. */
   const char *name;
@@ -493,6 +554,15 @@ struct vq_tool {
   const char *options;
   /** Of those, comma-separated keys that must be given; NULL: none. */
   const char *required;
+  /** What the tool learns from a pipeline file given with -c FILE, as
+   *  "KEY=FROM[+ALSO...]" (or NULL): KEY (a schema key the command line
+   *  cannot set) gets the comma-separated values of FROM of every
+   *  [source.ID] of this plugin in FILE that also has every ALSO key.
+   *  ble-adv's scan says "known_addresses=address+key": the devices the
+   *  file has a key for are marked known. */
+  const char *from_config;
+  /** Reserved for later minors; NULL. */
+  const void *reserved[3];
 };
 
 /** Called when an instance has fully stopped (all its handles closed). */
@@ -559,8 +629,11 @@ struct vq_plugin {
   /** Check the section beyond the schema (a key's shape, keys that go
    *  together) without opening anything; report each problem with
    *  host->cfg_error.  Runs at --check, and before create() at start and
-   *  at reload, so a file that passes --check starts.  The cfg_* getters
-   *  work; nothing else of the host may be called.  0 or -EINVAL.  May be
+   *  at reload, so a file that passes --check starts.  The cfg_* getters,
+   *  cfg_bind, cfg_error, log and instance_id work; nothing else of the
+   *  host may be called.  `ctx` is valid only during the call (it is not
+   *  the ctx create() will get).  0 or -EINVAL (a non-zero return
+   *  without a cfg_error call still fails, naming the section).  May be
    *  NULL. */
   int (*check)(const struct vq_host *host, struct vq_ctx *ctx);
   /** Quantities the plugin emits that the core vocabulary lacks, ended by
