@@ -714,7 +714,7 @@ static const struct vq_plugin descriptor = {
     sink_write,
     NULL,
     NULL,
-    {NULL},
+    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(influx, descriptor)

@@ -518,7 +518,7 @@ static const struct vq_plugin descriptor = {
     sink_write,
     NULL,
     sink_command_result,
-    {NULL},
+    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(mqtt, descriptor)

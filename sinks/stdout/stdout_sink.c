@@ -235,7 +235,7 @@ static const struct vq_plugin descriptor = {
     sink_write,
     NULL,
     NULL,
-    {NULL},
+    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(stdout, descriptor)

@@ -743,7 +743,7 @@ static const struct vq_plugin descriptor = {
   NULL,
   NULL,
   NULL,
-  {NULL},
+  NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(ble_adv, descriptor)

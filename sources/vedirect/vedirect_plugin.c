@@ -1069,7 +1069,7 @@ static const struct vq_plugin descriptor = {
   NULL,
   vd_command,
   NULL,
-  {NULL},
+  NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(vedirect, descriptor)

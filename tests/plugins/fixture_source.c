@@ -241,7 +241,7 @@ static const struct vq_plugin descriptor = {
     NULL,
     src_command,
     NULL,
-    {NULL},
+    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(fixture_source, descriptor)
