@@ -152,5 +152,5 @@ int main(void) {
   reply(&c, ":51641F9", 11010, 1);
   CHECK_INT(last_status, 0);
   CHECK_INT(c.errors, 1);
-  TEST_END();
+  VQTEST_END();
 }

@@ -190,5 +190,5 @@ int main(void) {
   test_examples();
   test_requests();
   test_bad();
-  TEST_END();
+  VQTEST_END();
 }

@@ -4,86 +4,76 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "host_stub.h"
 #include "ved_test.h"
+#include "vqt_host.h"
 
-static char path_buf[1024];
+static char path_buf[1100];
 static const char *data_path(const char *name) {
-  const char *dir = getenv("VED_TESTDATA");
-  snprintf(path_buf, sizeof path_buf, "file:%s/%s", dir ? dir : VED_TESTDATA,
-           name);
+  char file[1024];
+  snprintf(path_buf, sizeof path_buf, "file:%s",
+           ved_test_path(name, file, sizeof file));
   return path_buf;
 }
 
-struct stop_when {
-  struct stub *s;
-  uint64_t readings;
-};
-
-static void check_stop(uv_timer_t *t) {
-  struct stop_when *w = t->data;
-  if (w->s->readings >= w->readings) uv_stop(t->loop);
+static struct vqt_host *host(uv_loop_t *loop, const char *const *kv) {
+  return vqt_host_new(loop, ved_test_plugin(), VQ_KIND_SOURCE, "test", kv);
 }
 
-/* Run until the replay finishes (or `max_readings`, or 10 s). */
-static void run(struct stub *s, uv_loop_t *loop, uint64_t max_readings) {
-  uv_timer_t t, guard;
-  struct stop_when w = {s, max_readings ? max_readings : UINT64_MAX};
-  uint64_t start = uv_now(loop);
-  uv_timer_init(loop, &t);
-  t.data = &w;
-  uv_timer_start(&t, check_stop, 5, 5);
-  uv_timer_init(loop, &guard);
-  while (!s->finished && s->readings < w.readings &&
-         uv_now(loop) - start < 10000)
-    uv_run(loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_close((uv_handle_t *)&guard, NULL);
-  uv_run(loop, UV_RUN_NOWAIT); /* the handles live on this stack */
-  stub_stop(s);
-  uv_run(loop, UV_RUN_NOWAIT);
+static int finished_or(struct vqt_host *h, void *arg) {
+  return vqt_host_finished(h) ||
+         vqt_host_nreadings(h) >= *(const size_t *)arg;
+}
+
+/* Run until the replay finishes (or `max_readings`, or 10 s), then stop. */
+static void run(struct vqt_host *h, size_t max_readings) {
+  size_t max = max_readings ? max_readings : (size_t)-1;
+  vqt_host_run_until(h, finished_or, &max, 10000);
+  CHECK_INT(vqt_host_stop(h), 0);
+  CHECK_INT(vqt_host_bugs(h), 0);
 }
 
 static void test_bmv(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   const char *kv[] = {"port", data_path("bmv-700_fw3.08.dump"), NULL};
   const char *last = NULL;
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 0);
-  CHECK_INT(s.finished, 1);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 0);
+  CHECK_INT(vqt_host_finished(h), 1);
   /* every block is valid: 453 main + 453 history readings */
-  CHECK_INT(s.readings, 906 + 1 /* link.online */);
-  CHECK_INT(stub_count(&s, "pid-0203 battery.voltage=", NULL), 453);
-  CHECK_INT(stub_count(&s, "pid-0203 history.charged_energy=", NULL), 453);
-  CHECK_INT(stub_count(&s, "pid-0203 link.online=1", NULL), 1);
-  CHECK_INT(stub_count(&s, "pid-0203 tag product=BMV-700", NULL), 1);
-  CHECK_INT(stub_count(&s, "pid-0203 tag product_id=0x0203", NULL), 1);
-  CHECK_INT(stub_count(&s, "pid-0203 tag firmware=3.08", NULL), 1);
-  CHECK_INT(stub_count(&s, "pid-0203 battery.voltage=12.065", NULL) >= 1, 1);
-  CHECK_INT(stub_count(&s, "pid-0203 battery.consumed_ah=-65.473", NULL) >= 1, 1);
-  CHECK_INT(stub_count(&s, "device.alarm=0 [OFF]", &last) , 453);
-  stub_free(&s);
+  CHECK_INT(vqt_host_nreadings(h), 906 + 1 /* link.online */);
+  CHECK_INT(vqt_host_count(h, "pid-0203 battery.voltage=", NULL), 453);
+  CHECK_INT(vqt_host_count(h, "pid-0203 history.charged_energy=", NULL), 453);
+  CHECK_INT(vqt_host_count(h, "pid-0203 link.online=1", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "pid-0203 tag product=BMV-700", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "pid-0203 tag product_id=0x0203", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "pid-0203 tag firmware=3.08", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "pid-0203 battery.voltage=12.065", NULL) >= 1, 1);
+  CHECK_INT(vqt_host_count(h, "pid-0203 battery.consumed_ah=-65.473", NULL) >= 1, 1);
+  CHECK_INT(vqt_host_count(h, "device.alarm=0 [OFF]", &last) , 453);
+  vqt_host_free(h);
 }
 
 static void test_bluesolar(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   const char *kv[] = {"port", data_path("bluesolar-mppt-75-15_fw1.23.dump"),
                       NULL};
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 0);
-  CHECK_INT(s.finished, 1);
-  CHECK_INT(s.readings, 247 + 1);
-  CHECK_INT(stub_count(&s, "HQ1411MYIKN battery.voltage=", NULL), 247);
-  CHECK_INT(stub_count(&s, "HQ1411MYIKN tag product=BlueSolar MPPT 75|15", NULL), 1);
-  CHECK_INT(stub_count(&s, "HQ1411MYIKN tag serial=HQ1411MYIKN", NULL), 1);
-  CHECK_INT(stub_count(&s, "HQ1411MYIKN device.state=3 [Bulk]", NULL) >= 1, 1);
-  CHECK_INT(stub_count(&s, "HQ1411MYIKN load.state=1", NULL), 247);
-  stub_free(&s);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 0);
+  CHECK_INT(vqt_host_finished(h), 1);
+  CHECK_INT(vqt_host_nreadings(h), 247 + 1);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN battery.voltage=", NULL), 247);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN tag product=BlueSolar MPPT 75|15", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN tag serial=HQ1411MYIKN", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN device.state=3 [Bulk]", NULL) >= 1, 1);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN load.state=1", NULL), 247);
+  vqt_host_free(h);
 }
 
 /* Blocks without identity are held until the identifying block. */
 static void test_held(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   size_t len, i;
   char tmp[] = "/tmp/vedtestXXXXXX", port[64];
   unsigned char *buf = ved_test_read("smartshunt-500a-50mv_fw4.05_read1.dump", &len);
@@ -96,56 +86,58 @@ static void test_held(uv_loop_t *loop) {
   CHECK_INT(write(fd, buf, len), (long long)len);
   close(fd);
   snprintf(port, sizeof port, "file:%s", tmp);
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 0);
-  CHECK_INT(s.readings, 2 + 1);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 0);
+  CHECK_INT(vqt_host_nreadings(h), 2 + 1);
   /* The history reading comes first, under the device of the main block. */
-  for (i = 0; i < s.nlines; i++)
-    if (strstr(s.lines[i], "history.") || strstr(s.lines[i], "battery.voltage"))
-      break;
-  CHECK(i < s.nlines && strstr(s.lines[i], "pid-a389 history.deepest_discharge=-32.914"));
-  CHECK_INT(stub_count(&s, "pid-a389 battery.time_to_go=NA", NULL), 1);
-  CHECK_INT(stub_count(&s, "pid-a389 tag product=SmartShunt 500A/50mV", NULL), 1);
+  i = vqt_host_find_line(h, 0, " history.");
+  CHECK(i < vqt_host_find_line(h, 0, "battery.voltage"));
+  CHECK_STR(vqt_host_line(h, i), "pid-a389 history.deepest_discharge=-32.914");
+  CHECK_INT(vqt_host_count(h, "pid-a389 battery.time_to_go=NA", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "pid-a389 tag product=SmartShunt 500A/50mV", NULL), 1);
   unlink(tmp);
   free(buf);
-  stub_free(&s);
+  vqt_host_free(h);
 }
 
 static void test_loop(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   const char *kv[] = {"port", data_path("blue-smart-ip22-24-8_fw3.42.dump"),
                       "loop", "yes", NULL};
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 6);
-  CHECK_INT(s.finished, 0);
-  CHECK(s.readings >= 6);
-  CHECK(stub_count(&s, "HQ2249TNFVM battery.voltage=26.87", NULL) >= 5);
-  CHECK(stub_count(&s, "HQ2249TNFVM battery.temperature=NA", NULL) >= 5);
-  CHECK_INT(stub_count(&s, "HQ2249TNFVM tag hc=57825", NULL), 1);
-  CHECK_INT(stub_count(&s, "HQ2249TNFVM tag firmware=3.42", NULL), 1);
-  stub_free(&s);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 6);
+  CHECK_INT(vqt_host_finished(h), 0);
+  CHECK(vqt_host_nreadings(h) >= 6);
+  CHECK(vqt_host_count(h, "HQ2249TNFVM battery.voltage=26.87", NULL) >= 5);
+  CHECK(vqt_host_count(h, "HQ2249TNFVM battery.temperature=NA", NULL) >= 5);
+  CHECK_INT(vqt_host_count(h, "HQ2249TNFVM tag hc=57825", NULL), 1);
+  CHECK_INT(vqt_host_count(h, "HQ2249TNFVM tag firmware=3.42", NULL), 1);
+  vqt_host_free(h);
 }
 
 static void test_realtime(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   /* 6 valid blocks, one cycle each, at 20x real time: 50 ms apart. */
   const char *kv[] = {"port", data_path("smartsolar-mppt-75-15_fw1.56.dump"),
                       "speed", "20", NULL};
   uint64_t t0;
   uv_update_time(loop);
   t0 = uv_now(loop);
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 0);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 0);
   uv_update_time(loop);
-  CHECK_INT(s.readings, 6 + 1);
+  CHECK_INT(vqt_host_nreadings(h), 6 + 1);
   CHECK(uv_now(loop) - t0 >= 250);
   CHECK(uv_now(loop) - t0 < 3000);
-  CHECK_INT(stub_count(&s, "HQ1942K7LJ8 device.off_reason=1 [No input power]", NULL), 6);
-  stub_free(&s);
+  CHECK_INT(vqt_host_count(h, "HQ1942K7LJ8 device.off_reason=1 [No input power]", NULL), 6);
+  vqt_host_free(h);
 }
 
 static void test_dump(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   char out[] = "/tmp/veddumpXXXXXX";
   int fd = mkstemp(out);
   size_t len, len2;
@@ -155,10 +147,11 @@ static void test_dump(uv_loop_t *loop) {
   FILE *f;
   CHECK(fd >= 0);
   close(fd);
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  run(&s, loop, 0);
-  CHECK_INT(s.finished, 1);
-  CHECK_INT(s.readings, 0);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  run(h, 0);
+  CHECK_INT(vqt_host_finished(h), 1);
+  CHECK_INT(vqt_host_nreadings(h), 0);
   a = ved_test_read("bmv-700_fw3.08.dump", &len);
   f = fopen(out, "rb");
   CHECK(f != NULL);
@@ -172,42 +165,53 @@ static void test_dump(uv_loop_t *loop) {
   }
   free(a);
   unlink(out);
-  stub_free(&s);
+  vqt_host_free(h);
 }
 
 static void test_bad_options(uv_loop_t *loop) {
-  static struct stub s;
   const char *kv1[] = {"port", "file:/nonexistent/vedirect.dump", NULL};
   const char *kv2[] = {"port", "tcp://localhost", NULL};
   const char *kv3[] = {"port", "tcp://localhost:99999", NULL};
   const char *kv4[] = {"port", "/dev/null", "mode", "dump", NULL};
-  CHECK_INT(stub_start(&s, loop, kv1), -ENOENT);
-  s.plugin->destroy(s.instance);
-  CHECK_INT(stub_start(&s, loop, kv2), -EINVAL);
-  s.plugin->destroy(s.instance);
-  CHECK_INT(stub_start(&s, loop, kv3), -EINVAL);
-  s.plugin->destroy(s.instance);
-  CHECK_INT(stub_start(&s, loop, kv4), -EINVAL); /* dump without output */
-  uv_run(loop, UV_RUN_NOWAIT);
+  const char *const *kvs[] = {kv1, kv2, kv3, kv4};
+  const int want[] = {-ENOENT, -EINVAL, -EINVAL,
+                      -EINVAL /* dump without output */};
+  size_t i;
+  for (i = 0; i < sizeof kvs / sizeof kvs[0]; i++) {
+    struct vqt_host *h = host(loop, kvs[i]);
+    CHECK_INT(vqt_host_start(h), want[i]);
+    CHECK_INT(vqt_host_bugs(h), 0);
+    vqt_host_free(h);
+  }
+}
+
+static const struct vqt_done *last_done(const struct vqt_host *h) {
+  static const struct vqt_done none = {0, 1, "(no completion)"};
+  size_t n = vqt_host_ndone(h);
+  return n ? vqt_host_done(h, n - 1) : &none;
+}
+
+static void command(struct vqt_host *h, double value) {
+  vqt_host_command(h, NULL, "charger.current_limit", value, "A", 5000);
 }
 
 /* Commands on a replay are refused with a reason. */
 static void test_command_on_file(uv_loop_t *loop) {
-  static struct stub s;
+  struct vqt_host *h;
   const char *kv[] = {"port", data_path("bmv-700_fw3.08.dump"), "speed", "1",
                       "write.charger.current_limit", "3..25", NULL};
-  CHECK_INT(stub_start(&s, loop, kv), 0);
-  stub_command(&s, NULL, 10, 5000);
-  CHECK_INT(s.done_count, 1);
-  CHECK_INT(s.done_status, -ENOTSUP);
-  stub_command(&s, NULL, 30, 5000);
-  CHECK_INT(s.done_status, -ERANGE);
-  stub_command(&s, NULL, 7000, 5000);
-  CHECK_INT(s.done_status, -ERANGE);
-  CHECK(strstr(s.done_msg, "protocol") != NULL);
-  stub_stop(&s);
-  uv_run(loop, UV_RUN_NOWAIT);
-  stub_free(&s);
+  h = host(loop, kv);
+  CHECK_INT(vqt_host_start(h), 0);
+  command(h, 10);
+  CHECK_INT(vqt_host_ndone(h), 1);
+  CHECK_INT(last_done(h)->status, -ENOTSUP);
+  command(h, 30);
+  CHECK_INT(last_done(h)->status, -ERANGE);
+  command(h, 7000);
+  CHECK_INT(last_done(h)->status, -ERANGE);
+  CHECK(strstr(last_done(h)->message, "protocol") != NULL);
+  CHECK_INT(vqt_host_stop(h), 0);
+  vqt_host_free(h);
 }
 
 static void walk(uv_handle_t *h, void *arg) {
@@ -229,5 +233,5 @@ int main(void) {
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_walk(&loop, walk, NULL);
   CHECK_INT(uv_loop_close(&loop), 0);
-  TEST_END();
+  VQTEST_END();
 }

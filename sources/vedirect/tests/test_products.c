@@ -35,5 +35,5 @@ int main(void) {
   CHECK_STR(ved_product_name(0x0203), "BMV-700");
   CHECK(ved_product_name(0xFFFF) == NULL);
   free(csv);
-  TEST_END();
+  VQTEST_END();
 }

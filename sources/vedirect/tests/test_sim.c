@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "../vedirect_hex.h"
-#include "host_stub.h"
 #include "ved_test.h"
+#include "vqt_host.h"
 
 #define TTY_NODE "/dev/ttyS0"
 
@@ -270,7 +270,8 @@ static void sim_tick(uv_timer_t *t) {
 
 /* ---- the test script -------------------------------------------------- */
 
-static struct stub host;
+static struct vqt_host *host;
+static int verbose;
 static int step;
 static uint64_t step_ms, t_unplug, last_ticket;
 static int failed_step = -1;
@@ -283,11 +284,23 @@ static uint64_t now(void) {
 static void next(void) {
   step++;
   step_ms = now();
-  if (host.verbose) fprintf(stderr, "-- step %d\n", step);
+  if (verbose) fprintf(stderr, "-- step %d\n", step);
 }
 
 static int done_with(uint64_t ticket) {
-  return host.done_count > 0 && host.done_ticket == ticket;
+  return vqt_host_done_of(host, ticket) != NULL;
+}
+
+/* The completion of the newest command. */
+static const struct vqt_done *last(void) {
+  static const struct vqt_done none = {0, 1, "(no completion)"};
+  const struct vqt_done *d = vqt_host_done_of(host, last_ticket);
+  return d ? d : &none;
+}
+
+static uint64_t command(const char *device, double value, int64_t deadline_ms) {
+  return vqt_host_command(host, device, "charger.current_limit", value, "A",
+                          deadline_ms);
 }
 
 #define DEV "HQ2249TNFVM"
@@ -302,96 +315,97 @@ static void script(uv_timer_t *t) {
   }
   switch (step) {
     case 0: /* data flows; the limit in use is read once (write granted) */
-      if (stub_count(&host, DEV " link.online=1", NULL) == 1 &&
-          stub_count(&host, DEV " charger.current_limit=15", NULL) == 1) {
-        CHECK(stub_count(&host, DEV " battery.voltage=26.87", NULL) >= 1);
-        CHECK(stub_count(&host, DEV " tag product=Blue Smart IP22 Charger 24|8", NULL) == 1);
+      if (vqt_host_count(host, DEV " link.online=1", NULL) == 1 &&
+          vqt_host_count(host, DEV " charger.current_limit=15", NULL) == 1) {
+        CHECK(vqt_host_count(host, DEV " battery.voltage=26.87", NULL) >= 1);
+        CHECK(vqt_host_count(host, DEV " tag product=Blue Smart IP22 Charger 24|8", NULL) == 1);
         CHECK_INT(sim.nset, 0);
         next();
         /* above 25.5 A: the high byte matters */
-        last_ticket = stub_command(&host, DEV, 30.0, 5000);
+        last_ticket = command( DEV, 30.0, 5000);
       }
       break;
     case 1:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, 0);
+        CHECK_INT(last()->status, 0);
         CHECK_INT(sim.nset, 1);
         CHECK_INT(sim.last_set, 300);
         CHECK_INT(sim.limit, 300);
-        CHECK_INT(stub_count(&host, DEV " charger.current_limit=30", NULL), 1);
+        CHECK_INT(vqt_host_count(host, DEV " charger.current_limit=30", NULL), 1);
         next();
         /* the same value again: read, not rewritten */
-        last_ticket = stub_command(&host, DEV, 30.0, 5000);
+        last_ticket = command( DEV, 30.0, 5000);
       }
       break;
     case 2:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, 0);
-        CHECK(strstr(host.done_msg, "not rewritten") != NULL);
+        CHECK_INT(last()->status, 0);
+        CHECK(strstr(last()->message, "not rewritten") != NULL);
         CHECK_INT(sim.nset, 1);
         /* outside the granted range 0..40: refused at once */
-        last_ticket = stub_command(&host, DEV, 50.0, 5000);
+        last_ticket = command( DEV, 50.0, 5000);
         CHECK(done_with(last_ticket));
-        CHECK_INT(host.done_status, -ERANGE);
-        CHECK(strstr(host.done_msg, "granted range") != NULL);
+        CHECK_INT(last()->status, -ERANGE);
+        CHECK(strstr(last()->message, "granted range") != NULL);
         /* wrong device */
-        last_ticket = stub_command(&host, "HQ0000XXXXX", 20.0, 5000);
-        CHECK_INT(host.done_status, -ENODEV);
+        last_ticket = command( "HQ0000XXXXX", 20.0, 5000);
+        CHECK_INT(last()->status, -ENODEV);
         /* within 1 s of the last write, with a 300 ms deadline: refused
          * (after the Get that shows the value differs) */
-        last_ticket = stub_command(&host, DEV, 20.0, 300);
+        last_ticket = command( DEV, 20.0, 300);
         next();
       }
       break;
     case 3:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, -EBUSY);
-        CHECK(strstr(host.done_msg, "min_write_interval") != NULL);
+        CHECK_INT(last()->status, -EBUSY);
+        CHECK(strstr(last()->message, "min_write_interval") != NULL);
         CHECK_INT(sim.nset, 1);
         /* with room before the deadline: waits for the spacing */
-        last_ticket = stub_command(&host, DEV, 12.5, 5000);
+        last_ticket = command( DEV, 12.5, 5000);
         next();
       }
       break;
     case 4:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, 0);
+        CHECK_INT(last()->status, 0);
         CHECK_INT(sim.nset, 2);
         CHECK_INT(sim.last_set, 125);
         CHECK(sim.set_ms[1] - sim.set_ms[0] >= 1000);
-        CHECK(stub_count(&host, DEV " charger.current_limit=12.5", NULL) >= 1);
+        CHECK(vqt_host_count(host, DEV " charger.current_limit=12.5", NULL) >= 1);
         next();
       }
       break;
     case 5: /* the device refuses 1.0 A (flag 0x04) and keeps 3.0 A */
       if (n - sim.set_ms[1] > 1100) {
-        last_ticket = stub_command(&host, DEV, 1.0, 5000);
+        last_ticket = command( DEV, 1.0, 5000);
         next();
       }
       break;
     case 6:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, -EINVAL);
-        CHECK(strstr(host.done_msg, "parameter error") != NULL);
-        CHECK(strstr(host.done_msg, "3.0 A") != NULL);
+        CHECK_INT(last()->status, -EINVAL);
+        CHECK(strstr(last()->message, "parameter error") != NULL);
+        CHECK(strstr(last()->message, "3.0 A") != NULL);
         CHECK_INT(sim.last_set, 10);
-        CHECK(stub_count(&host, DEV " charger.current_limit=3", NULL) >= 1);
+        CHECK(vqt_host_count(host, DEV " charger.current_limit=3", NULL) >= 1);
         /* a newer command supersedes one in flight */
         next();
       }
       break;
     case 7:
       if (n - step_ms > 1100) {
-        uint64_t first = stub_command(&host, DEV, 21.0, 5000);
-        last_ticket = stub_command(&host, DEV, 22.0, 5000);
-        CHECK(done_with(first) || host.done_ticket == first);
-        CHECK_INT(host.done_status, -ECANCELED);
+        uint64_t first = command( DEV, 21.0, 5000);
+        last_ticket = command( DEV, 22.0, 5000);
+        CHECK(done_with(first));
+        if (done_with(first))
+          CHECK_INT(vqt_host_done_of(host, first)->status, -ECANCELED);
         next();
       }
       break;
     case 8:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, 0);
+        CHECK_INT(last()->status, 0);
         CHECK_INT(sim.last_set, 220);
         /* unplug */
         sim_unplug();
@@ -400,11 +414,11 @@ static void script(uv_timer_t *t) {
       }
       break;
     case 9:
-      if (stub_count(&host, DEV " link.online=0", NULL) == 1) {
-        CHECK_INT(host.lost_logs, 1);
+      if (vqt_host_count(host, DEV " link.online=0", NULL) == 1) {
+        CHECK_INT((int)vqt_host_log_count(host, VQ_LOG_DEBUG, "link lost"), 1);
         /* a command while the port is gone fails at once */
-        last_ticket = stub_command(&host, DEV, 10.0, 5000);
-        CHECK_INT(host.done_status, -ENOTCONN);
+        last_ticket = command( DEV, 10.0, 5000);
+        CHECK_INT(last()->status, -ENOTCONN);
         next();
       }
       break;
@@ -415,16 +429,16 @@ static void script(uv_timer_t *t) {
       }
       break;
     case 11:
-      if (stub_count(&host, DEV " link.online=1", NULL) == 2) {
-        CHECK_INT(host.again_logs, 1);
-        CHECK_INT(host.lost_logs, 1); /* one log line, not one per retry */
-        last_ticket = stub_command(&host, DEV, 25.5, 5000);
+      if (vqt_host_count(host, DEV " link.online=1", NULL) == 2) {
+        CHECK_INT((int)vqt_host_log_count(host, VQ_LOG_DEBUG, "flows again"), 1);
+        CHECK_INT((int)vqt_host_log_count(host, VQ_LOG_DEBUG, "link lost"), 1); /* one log line, not one per retry */
+        last_ticket = command( DEV, 25.5, 5000);
         next();
       }
       break;
     case 12:
       if (done_with(last_ticket)) {
-        CHECK_INT(host.done_status, 0);
+        CHECK_INT(last()->status, 0);
         CHECK_INT(sim.last_set, 255);
         next();
         uv_stop(t->loop);
@@ -480,7 +494,9 @@ int main(int argc, char **argv) {
   uv_timer_init(&loop, &driver);
   uv_timer_start(&driver, script, 20, 20);
   step_ms = now();
-  if (stub_start(&host, &loop, kv) < 0) {
+  verbose = getenv("VQT_VERBOSE") != NULL;
+  host = vqt_host_new(&loop, ved_test_plugin(), VQ_KIND_SOURCE, "test", kv);
+  if (host == NULL || vqt_host_start(host) < 0) {
     fprintf(stderr, "plugin did not start\n");
     return 1;
   }
@@ -490,9 +506,9 @@ int main(int argc, char **argv) {
   uv_close((uv_handle_t *)&blocks, NULL);
   uv_close((uv_handle_t *)&driver, NULL);
   sim_unplug();
-  stub_stop(&host);
-  uv_run(&loop, UV_RUN_NOWAIT);
-  stub_free(&host);
+  CHECK_INT(vqt_host_stop(host), 0);
+  CHECK_INT(vqt_host_bugs(host), 0);
+  vqt_host_free(host);
   if (serial_mode) umount2(TTY_NODE, MNT_DETACH);
-  TEST_END();
+  VQTEST_END();
 }

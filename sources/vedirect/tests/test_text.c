@@ -133,7 +133,7 @@ static const struct vq_record *rec(const struct ved_block *b, const char *q) {
   for (i = 0; i < b->nrecords; i++)
     if (strcmp(b->records[i].quantity, q) == 0) return &b->records[i];
   fprintf(stderr, "no record %s\n", q);
-  ved_test_failures++;
+  vqtest_failures++;
   return NULL;
 }
 
@@ -184,7 +184,7 @@ static void test_bmv700(void) {
   /* First block: PID 0x203, V 12065, I -7625, P -92, CE -65473, SOC 839,
    * TTG 942, Alarm OFF, Relay OFF, AR 0, BMV 700, FW 0308. */
   CHECK_INT(b[0].pid, 0x203);
-  CHECK_STR(b[0].serial, NULL);
+  CHECK(b[0].serial == NULL);
   CHECK_STR(b[0].model, "700");
   CHECK_STR(b[0].firmware, "3.08");
   CHECK_INT(b[0].nrecords, 9);
@@ -642,5 +642,5 @@ int main(void) {
   test_edges();
   test_pause();
   test_table();
-  TEST_END();
+  VQTEST_END();
 }
