@@ -59,6 +59,7 @@ struct submitted {
 
 struct vqt_host {
   struct vq_ctx ctx;
+  struct vq_ctx check_ctx; /* check()'s own, dead once check() returns */
   struct vq_host table;
   uv_loop_t *loop;
   const struct vq_plugin *plugin;
@@ -67,7 +68,7 @@ struct vqt_host {
   struct strv kv; /* key, value, key, value: secrets resolved */
   void *instance;
   enum phase phase;
-  int in_check, in_step, errors_in_step, stopped_cb, verbose;
+  int in_check, in_create, in_step, errors_in_step, stopped_cb, verbose;
 
   struct vqt_list readings;
   struct strv lines;
@@ -89,6 +90,7 @@ struct vqt_host {
   uv_async_t async;
   uv_mutex_t post_lock;
   struct post *posts;
+  int posts_closed; /* after the instance stopped: post() refuses */
 
   int backlog;
   char *state_dir;
@@ -130,7 +132,14 @@ static void strv_free(struct strv *s) {
   memset(s, 0, sizeof *s);
 }
 
-static struct vqt_host *H(struct vq_ctx *ctx) { return ctx->h; }
+static struct vqt_host *H(struct vq_ctx *ctx) {
+  if (ctx->h == NULL) {
+    fprintf(stderr, "plugin bug: the ctx given to check() used after check() "
+                    "returned\n");
+    abort();
+  }
+  return ctx->h;
+}
 
 static void bug(struct vqt_host *h, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -147,7 +156,8 @@ static void bug(struct vqt_host *h, const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
-/* During check() only the cfg_* getters and cfg_error may be called. */
+/* During check() only the cfg_* getters, cfg_bind, cfg_error, log and
+ * instance_id may be called. */
 static int check_only_cfg(struct vqt_host *h, const char *what) {
   if (!h->in_check) return 0;
   bug(h, "%s called from check()", what);
@@ -166,7 +176,6 @@ static void h_log(struct vq_ctx *ctx, int level, const char *fmt, ...) {
   char buf[1024];
   va_list ap;
   struct log_entry *grown;
-  check_only_cfg(h, "log");
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
@@ -375,6 +384,59 @@ static int h_cfg_duration(struct vq_ctx *ctx, const char *key, uint64_t *out) {
   return rc ? rc : vq_parse_duration_ms(v, out);
 }
 
+static int h_cfg_bind(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
+                      void *base) {
+  struct vqt_host *h = H(ctx);
+  const struct vq_cfg_bind *b;
+  if (!h->in_check && !h->in_create) {
+    bug(h, "cfg_bind outside check() and create()");
+    return -EINVAL;
+  }
+  /* Every entry is checked before any field is written. */
+  for (b = table; b->key != NULL; b++) {
+    const struct vq_option *o = schema_option(h, b->key);
+    if (o == NULL || o->type != b->type) {
+      bug(h, "cfg_bind: key '%s' %s", b->key,
+          o ? "has another type in the schema" : "is not in the schema");
+      return -EINVAL;
+    }
+  }
+  for (b = table; b->key != NULL; b++) {
+    char *field = (char *)base + b->offset;
+    const char *v;
+    int rc = lookup(h, b->key, &v);
+    if (rc == -ENOENT) continue;
+    if (rc != 0) return rc;
+    switch (b->type) {
+    case VQ_OPT_INT: {
+      int64_t i;
+      if ((rc = vq_parse_int(v, &i)) == 0) memcpy(field, &i, sizeof i);
+      break;
+    }
+    case VQ_OPT_DOUBLE: {
+      double d;
+      if ((rc = vq_parse_double(v, &d)) == 0) memcpy(field, &d, sizeof d);
+      break;
+    }
+    case VQ_OPT_BOOL: {
+      int i;
+      if ((rc = vq_parse_bool(v, &i)) == 0) memcpy(field, &i, sizeof i);
+      break;
+    }
+    case VQ_OPT_DURATION: {
+      uint64_t ms;
+      if ((rc = vq_parse_duration_ms(v, &ms)) == 0)
+        memcpy(field, &ms, sizeof ms);
+      break;
+    }
+    default: /* STRING, ENUM, SECRET */
+      memcpy(field, &v, sizeof v);
+    }
+    if (rc != 0) return rc; /* a default the schema's own type rejects */
+  }
+  return 0;
+}
+
 static void add_error(struct vqt_host *h, const char *key, const char *msg) {
   char line[1024];
   if (key != NULL) snprintf(line, sizeof line, "key '%s': %s", key, msg);
@@ -555,11 +617,22 @@ static void run_posts(uv_async_t *a) {
  * queue and uv_async_send. */
 static int h_post(struct vq_ctx *ctx, vq_callback cb, void *arg) {
   struct vqt_host *h = H(ctx);
-  struct post *p = malloc(sizeof *p);
-  if (p == NULL) return -ENOMEM;
+  struct post *p;
+  uv_mutex_lock(&h->post_lock);
+  if (h->posts_closed) {
+    uv_mutex_unlock(&h->post_lock);
+    return -ESHUTDOWN;
+  }
+  uv_mutex_unlock(&h->post_lock);
+  if ((p = malloc(sizeof *p)) == NULL) return -ENOMEM;
   p->cb = cb;
   p->arg = arg;
   uv_mutex_lock(&h->post_lock);
+  if (h->posts_closed) { /* stopped between the two locks */
+    uv_mutex_unlock(&h->post_lock);
+    free(p);
+    return -ESHUTDOWN;
+  }
   p->next = h->posts;
   h->posts = p;
   uv_mutex_unlock(&h->post_lock);
@@ -619,6 +692,7 @@ static const struct vq_host table_template = {
     .backlog = h_backlog,
     .cfg_error = h_cfg_error,
     .timer_again = h_timer_again,
+    .cfg_bind = h_cfg_bind,
 };
 
 /* ---- set-up and the steps ---- */
@@ -745,12 +819,13 @@ int vqt_host_check(struct vqt_host *h) {
   check_schema(h);
   if (h->errors_in_step) return -EINVAL;
   if (h->plugin->abi_minor >= 2 && h->plugin->check != NULL) {
+    h->check_ctx.h = h;
     h->in_check = h->in_step = 1;
-    rc = h->plugin->check(&h->table, &h->ctx);
+    rc = h->plugin->check(&h->table, &h->check_ctx);
     h->in_check = h->in_step = 0;
+    h->check_ctx.h = NULL;
     if (rc == 0 && h->errors_in_step) rc = -EINVAL;
-    if (rc != 0 && !h->errors_in_step)
-      bug(h, "check() failed (%d) without reporting why", rc);
+    if (rc != 0 && !h->errors_in_step) add_error(h, NULL, "check failed");
     if (rc != 0) return rc;
   }
   h->phase = PH_CHECKED;
@@ -762,9 +837,9 @@ int vqt_host_create(struct vqt_host *h) {
   if (h->phase >= PH_CREATED) return 0;
   if ((rc = vqt_host_check(h)) != 0) return rc;
   h->errors_in_step = 0;
-  h->in_step = 1;
+  h->in_step = h->in_create = 1;
   rc = h->plugin->create(&h->table, &h->ctx, &h->instance);
-  h->in_step = 0;
+  h->in_step = h->in_create = 0;
   if (rc == 0 && h->errors_in_step) rc = -EINVAL;
   if (rc != 0) {
     /* The core forgets the instance: a failed create() cleans up itself. */
@@ -780,12 +855,28 @@ static void close_timers(struct vqt_host *h) {
   while (h->timers != NULL) h_timer_stop(&h->ctx, h->timers);
 }
 
+/* Once stopped, nothing posted runs any more and post() refuses. */
+static void close_posts(struct vqt_host *h) {
+  struct post *p;
+  uv_mutex_lock(&h->post_lock);
+  h->posts_closed = 1;
+  p = h->posts;
+  h->posts = NULL;
+  uv_mutex_unlock(&h->post_lock);
+  while (p != NULL) {
+    struct post *next = p->next;
+    free(p);
+    p = next;
+  }
+}
+
 static void on_stopped(struct vq_ctx *ctx) {
   struct vqt_host *h = H(ctx);
   if (h->stopped_cb) bug(h, "stopped callback called twice");
   h->stopped_cb = 1;
   h->phase = PH_STOPPED;
   close_timers(h);
+  close_posts(h);
 }
 
 int vqt_host_start(struct vqt_host *h) {
@@ -802,6 +893,7 @@ int vqt_host_start(struct vqt_host *h) {
     /* As the daemon: no stop() after a failed start(); destroy at once. */
     h->phase = PH_STOPPED;
     close_timers(h);
+    close_posts(h);
     h->plugin->destroy(h->instance);
     h->instance = NULL;
     uv_run(h->loop, UV_RUN_NOWAIT);
@@ -825,6 +917,7 @@ int vqt_host_stop(struct vqt_host *h) {
     }
   } else if (h->phase == PH_CREATED || h->phase == PH_CHECKED) {
     h->phase = PH_STOPPED;
+    close_posts(h);
   }
   if (h->instance != NULL && rc == 0) {
     h->plugin->destroy(h->instance);
@@ -838,16 +931,12 @@ static void async_closed(uv_handle_t *handle) { (void)handle; }
 
 void vqt_host_free(struct vqt_host *h) {
   size_t i;
-  struct post *p;
   if (h == NULL) return;
   vqt_host_stop(h);
   close_timers(h);
+  close_posts(h);
   uv_close((uv_handle_t *)&h->async, async_closed);
   uv_run(h->loop, UV_RUN_NOWAIT);
-  while ((p = h->posts) != NULL) {
-    h->posts = p->next;
-    free(p);
-  }
   uv_mutex_destroy(&h->post_lock);
   vqt_host_clear(h);
   strv_free(&h->tag_seen);

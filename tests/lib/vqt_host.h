@@ -1,4 +1,5 @@
-/* The test host: the whole struct vq_host of ABI 1.2 on a real libuv loop,
+/* The test host: the whole struct vq_host of ABI 1.2 (cfg_bind included)
+ * on a real libuv loop,
  * for running one plugin instance in a unit test.
  *
  * It behaves like the daemon where a plugin can tell: options are checked
@@ -6,7 +7,9 @@
  * test links daemon/libvqcore.la), emitted readings are copied and
  * validated by the core's vq_item_copy, a reading emitted while the
  * instance is not started is dropped, cfg_error fails the check, create
- * or start that is running, timers are the instance's own.  What it
+ * or start that is running, check() gets a ctx of its own that dies when
+ * it returns, timers are the instance's own, post() refuses with
+ * -ESHUTDOWN once the instance stopped (pending posts are discarded).  What it
  * cannot decide (the sink queues' fill, the state directory) the test
  * sets.  Misuse of the ABI the core would log as "plugin bug" is counted
  * (vqt_host_bugs) and printed.
