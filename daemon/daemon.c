@@ -27,6 +27,7 @@ struct vq_post {
 };
 
 static void check_progress(struct vq_daemon *d);
+static void kick_from_sink(struct vq_sink_rt *rt);
 static void on_drain(uv_idle_t *idle);
 
 /* ------------------------------------------------------------------ */
@@ -61,7 +62,8 @@ static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_section *s) {
   if (ctx->kind == VQ_KIND_SINK) {
     ctx->sink = malloc(sizeof *ctx->sink);
     if (ctx->sink == NULL ||
-        (rc = vq_sink_rt_init(ctx->sink, ctx, &d->loop)) != 0) {
+        (rc = vq_sink_rt_init(ctx->sink, ctx, &d->loop,
+                             kick_from_sink)) != 0) {
       vq_log(VQ_LOG_ERROR, ctx->label, "cannot set up the sink queue");
       free(ctx->sink);
       pipeline_unref(ctx->pipeline);
@@ -581,7 +583,6 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
     free(d);
     return 1;
   }
-  vq_sink_rt_kick = kick_from_sink;
   d->internal.daemon = d;
   d->internal.kind = VQ_KIND_SOURCE;
   d->internal.id = vq_intern("vicacq");

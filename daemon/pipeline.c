@@ -12,6 +12,7 @@
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "value_parse.h"
 
 /* A size in bytes with k/M/G suffixes: a core-only option type. */
@@ -59,6 +60,10 @@ const struct vq_option vq_core_sink_options[] = {
      "keep the queue on disk in this directory, across restarts"},
     {"spool_max_bytes", VQ_OPT_SIZE, 0, "64M", NULL, NO_BOUNDS,
      "disk the spool may use before the oldest records are dropped"},
+    {"spool_sync", VQ_OPT_ENUM, 0, "periodic", "none|periodic|always",
+     NO_BOUNDS,
+     "when spooled readings are forced to disk: never, each second, or "
+     "before each counts as kept"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
 const struct vq_option vq_route_options[] = {
@@ -821,6 +826,7 @@ void vq_sink_settings_read(const struct vq_section *s,
   out->retry_max_ms = 300000;
   out->spool_dir = NULL;
   out->spool_max_bytes = 64u << 20;
+  out->spool_sync = VQ_SPOOL_SYNC_PERIODIC;
   if ((kv = vq_section_get(s, "queue_max_records")) &&
       vq_parse_int(kv->value, &i) == 0)
     out->queue_max_records = (uint64_t)i;
@@ -836,6 +842,10 @@ void vq_sink_settings_read(const struct vq_section *s,
   if ((kv = vq_section_get(s, "spool_dir"))) out->spool_dir = kv->value;
   if ((kv = vq_section_get(s, "spool_max_bytes")))
     vq_parse_size(kv->value, &out->spool_max_bytes);
+  if ((kv = vq_section_get(s, "spool_sync"))) {
+    if (strcmp(kv->value, "none") == 0) out->spool_sync = VQ_SPOOL_SYNC_NONE;
+    if (strcmp(kv->value, "always") == 0) out->spool_sync = VQ_SPOOL_SYNC_ALWAYS;
+  }
   if (out->retry_max_ms < out->retry_initial_ms)
     out->retry_max_ms = out->retry_initial_ms;
 }

@@ -62,6 +62,7 @@ struct vq_sink_settings {
   uint64_t retry_max_ms;
   const char *spool_dir; /* NULL: no spool */
   uint64_t spool_max_bytes;
+  int spool_sync; /* enum vq_spool_sync */
 };
 
 struct vq_route {

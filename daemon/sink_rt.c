@@ -3,14 +3,38 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "sink_rt.h"
 #include "spool.h"
 
-void (*vq_sink_rt_kick)(struct vq_sink_rt *rt);
-
 static void kick(struct vq_sink_rt *rt) {
-  if (vq_sink_rt_kick != NULL) vq_sink_rt_kick(rt);
+  if (rt->kick != NULL) rt->kick(rt);
+}
+
+/* The back-off jitter's generator (splitmix64), one per sink, seeded from
+ * the kernel so that daemons restarted together (a power cut) spread out
+ * instead of retrying in step. */
+static void seed_jitter(struct vq_sink_rt *rt) {
+  uint64_t seed;
+  if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+    seed = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)rt;
+  rt->jitter_state = seed;
+}
+
+static uint64_t next_jitter(struct vq_sink_rt *rt) {
+  uint64_t z = (rt->jitter_state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* Take over what the spool gave up since the last look. */
+static void count_spool_drops(struct vq_sink_rt *rt) {
+  uint64_t now = vq_spool_dropped(rt->spool);
+  rt->n.dropped += now - rt->spool_dropped_seen;
+  rt->spool_dropped_seen = now;
 }
 
 static uint64_t now_ms(struct vq_sink_rt *rt) {
@@ -18,10 +42,12 @@ static uint64_t now_ms(struct vq_sink_rt *rt) {
 }
 
 int vq_sink_rt_init(struct vq_sink_rt *rt, struct vq_ctx *ctx,
-                    uv_loop_t *loop) {
+                    uv_loop_t *loop, void (*kick_cb)(struct vq_sink_rt *rt)) {
   int rc;
   memset(rt, 0, sizeof *rt);
   rt->ctx = ctx;
+  rt->kick = kick_cb;
+  seed_jitter(rt);
   vq_sink_settings_read(ctx->section, &rt->set);
   rt->batch_cap = rt->set.batch_max_records;
   rt->batch_items = calloc(rt->batch_cap, sizeof *rt->batch_items);
@@ -46,7 +72,8 @@ int vq_sink_rt_init(struct vq_sink_rt *rt, struct vq_ctx *ctx,
   rt->retry_timer.data = rt;
   if (rt->set.spool_dir != NULL) {
     rc = vq_spool_open(&rt->spool, rt->set.spool_dir, ctx->id,
-                       rt->set.spool_max_bytes, ctx->label);
+                       rt->set.spool_max_bytes, rt->set.spool_sync,
+                       ctx->label);
     if (rc != 0) {
       uv_close((uv_handle_t *)&rt->retry_timer, NULL);
       free(rt->batch_items);
@@ -75,7 +102,7 @@ void vq_sink_rt_free(struct vq_sink_rt *rt) {
 }
 
 uint64_t vq_sink_rt_pending(const struct vq_sink_rt *rt) {
-  uint64_t n = rt->records;
+  uint64_t n = rt->records - rt->lost_in_flight;
   if (rt->spool) n += vq_spool_pending_records(rt->spool);
   return n;
 }
@@ -128,14 +155,11 @@ void vq_sink_rt_push(struct vq_sink_rt *rt, struct vq_item *it) {
   uint64_t before = rt->n.dropped;
   rt->n.accepted += it->reading.nrecords;
   if (rt->spool) {
-    int rc = vq_spool_append(rt->spool, it, &rt->n.dropped);
-    if (rc != 0) {
-      /* The disk failed us: count the reading as dropped, say why. */
+    /* The spool says why when it drops (rate-limited); a reading it could
+     * not write is counted here. */
+    if (vq_spool_append(rt->spool, it) != 0)
       rt->n.dropped += it->reading.nrecords;
-      vq_log(VQ_LOG_ERROR, rt->ctx->label, "spool write failed: %s",
-             strerror(-rc));
-    }
-    log_drops(rt, before);
+    count_spool_drops(rt);
     kick(rt);
     return;
   }
@@ -186,6 +210,7 @@ static void fill_batch(struct vq_sink_rt *rt) {
       add_to_batch(rt, it);
       if (rt->batch.nrecords >= rt->set.batch_max_records) break;
     }
+    count_spool_drops(rt); /* damage found on the way */
     return;
   }
   while (rt->count > 0 && rt->batch.nreadings < rt->batch_cap) {
@@ -215,6 +240,12 @@ static void release_batch_head(struct vq_sink_rt *rt, uint32_t n) {
           (rt->batch.nreadings - n) * sizeof *rt->batch_readings);
   rt->batch.nreadings -= n;
   rt->batch.nrecords -= records;
+  if (rt->lost_in_flight > 0) {
+    /* Finished after abandon counted them lost: they are not. */
+    uint64_t back = records < rt->lost_in_flight ? records : rt->lost_in_flight;
+    rt->lost_in_flight -= back;
+    rt->n.lost -= back;
+  }
   if (rt->spool && n > 0) vq_spool_ack(rt->spool, n);
 }
 
@@ -229,7 +260,7 @@ static void back_off(struct vq_sink_rt *rt) {
    * hammer a recovering server in step. */
   uint64_t delay = rt->backoff_ms;
   uint64_t spread = delay / 2;
-  if (spread > 0) delay = delay - delay / 4 + (uint64_t)rand() % (spread + 1);
+  if (spread > 0) delay = delay - delay / 4 + next_jitter(rt) % (spread + 1);
   rt->backoff_ms *= 2;
   if (rt->backoff_ms > rt->set.retry_max_ms) rt->backoff_ms = rt->set.retry_max_ms;
   rt->backing_off = 1;
@@ -345,11 +376,23 @@ int vq_sink_rt_drain(struct vq_sink_rt *rt) {
 }
 
 void vq_sink_rt_abandon(struct vq_sink_rt *rt) {
-  uint64_t left = rt->records;
+  uint64_t in_flight = rt->batch.nrecords, left = rt->records;
+  if (rt->abandoned) return;
+  rt->abandoned = 1;
   if (rt->spool) {
-    /* Unacknowledged readings stay in the spool for the next start. */
-    uint64_t kept = vq_spool_pending_records(rt->spool) + rt->batch.nrecords;
+    /* Unacknowledged readings stay in the spool for the next start, but
+     * for those whose frames were dropped to make room. */
+    uint64_t unbacked = vq_spool_unbacked_records(rt->spool);
+    uint64_t kept = vq_spool_pending_records(rt->spool) + in_flight - unbacked;
     vq_spool_flush(rt->spool);
+    if (unbacked > 0) {
+      rt->n.lost += unbacked;
+      rt->lost_in_flight = unbacked;
+      vq_log(VQ_LOG_WARN, rt->ctx->label,
+             "stopping with %llu records in flight that are no longer in "
+             "the spool (dropped to make room): lost",
+             (unsigned long long)unbacked);
+    }
     if (kept > 0)
       vq_log(VQ_LOG_INFO, rt->ctx->label,
              "%llu records kept in the spool for the next start",
@@ -357,8 +400,10 @@ void vq_sink_rt_abandon(struct vq_sink_rt *rt) {
     return;
   }
   if (left > 0) {
+    /* Lost, so no longer queued; a batch in flight that completes after
+     * all moves its records from lost to written (release_batch_head). */
     rt->n.lost += left;
-    /* Lost, so no longer queued (a batch in flight may still complete). */
+    rt->lost_in_flight = in_flight;
     while (rt->count > 0) discard_head(rt);
     vq_log(VQ_LOG_WARN, rt->ctx->label,
            "stopping with %llu records not delivered (shutdown_timeout "

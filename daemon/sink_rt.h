@@ -19,7 +19,7 @@ struct vq_sink_counters {
   uint64_t dropped;   /* records dropped on overflow */
   uint64_t rejected;  /* records the sink rejected */
   uint64_t retries;   /* batches retried */
-  uint64_t lost;      /* records still queued when the daemon stopped */
+  uint64_t lost;      /* records given up when the daemon stopped */
 };
 
 struct vq_sink_rt {
@@ -46,18 +46,27 @@ struct vq_sink_rt {
   uv_timer_t retry_timer;
   int backing_off;
   uint64_t backoff_ms;
+  uint64_t jitter_state; /* the back-off jitter's generator */
 
   struct vq_sink_counters n;
   uint64_t dropped_emitted; /* last count emitted as vicacq.sink.ID.dropped */
   struct vq_ratelimit drop_log, retry_log, reject_log;
 
   struct vq_spool *spool;
+  uint64_t spool_dropped_seen; /* vq_spool_dropped() already in n.dropped */
   int closing;
+  int abandoned;           /* vq_sink_rt_abandon ran */
+  uint64_t lost_in_flight; /* records of the batch counted in n.lost */
+
+  /* Asks the daemon to run vq_sink_rt_drain soon (NULL: nobody). */
+  void (*kick)(struct vq_sink_rt *rt);
 };
 
-/* 0 or -errno.  Opens the spool when configured. */
-int vq_sink_rt_init(struct vq_sink_rt *rt, struct vq_ctx *ctx,
-                    uv_loop_t *loop);
+/* 0 or -errno.  Opens the spool when configured.  `kick` is called
+ * whenever a drain could make progress (a reading queued, a write done,
+ * a back-off over). */
+int vq_sink_rt_init(struct vq_sink_rt *rt, struct vq_ctx *ctx, uv_loop_t *loop,
+                    void (*kick)(struct vq_sink_rt *rt));
 /* Close the timer; on_closed(rt) once it is closed. */
 void vq_sink_rt_close(struct vq_sink_rt *rt, void (*on_closed)(uv_handle_t *));
 /* Release everything (after close). */
@@ -82,10 +91,9 @@ void vq_sink_rt_batch_done(struct vq_sink_rt *rt, const struct vq_batch *b,
                            int status, uint32_t done, uint32_t rejected,
                            const char *reason);
 
-/* At shutdown: count what is left as lost (or kept in the spool). */
+/* At shutdown: count what is left as lost (or kept in the spool); it is
+ * no longer pending.  A batch still in flight that completes afterwards
+ * is counted as written (or rejected) instead of lost. */
 void vq_sink_rt_abandon(struct vq_sink_rt *rt);
-
-/* The daemon's hook to run drains soon (set by the daemon). */
-extern void (*vq_sink_rt_kick)(struct vq_sink_rt *rt);
 
 #endif

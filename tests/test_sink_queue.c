@@ -91,7 +91,7 @@ static void setup(struct vq_sink_rt *rt, uv_loop_t *loop, const char *max_record
   snprintf(ctx.label, sizeof ctx.label, "sink.test");
   ctx.id = "test";
   memset(&sink, 0, sizeof sink);
-  CHECK_INT(vq_sink_rt_init(rt, &ctx, loop), 0);
+  CHECK_INT(vq_sink_rt_init(rt, &ctx, loop, on_kick), 0);
   ctx.sink = rt;
   the_rt = rt;
 }
@@ -112,7 +112,6 @@ int main(void) {
   int i;
 
   uv_loop_init(&loop);
-  vq_sink_rt_kick = on_kick;
 
   /* Overflow by records: the oldest go first, every drop counted. */
   setup(&rt, &loop, "10", "1M", "4");
@@ -256,6 +255,58 @@ int main(void) {
   CHECK_INT(rt.n.lost, 98);
   CHECK_INT(vq_sink_rt_pending(&rt), 0); /* lost, not still queued */
   teardown(&rt, &loop);
+
+  /* Stopping with a batch in flight: it is lost, not also still queued;
+   * if it completes after all, it is written, not lost. */
+  setup(&rt, &loop, "100", "1M", "4");
+  for (i = 1; i <= 10; i++) push(&rt, (uint64_t)i, 1);
+  sink.defer = 1;
+  vq_sink_rt_drain(&rt);
+  CHECK(rt.in_flight);
+  vq_sink_rt_abandon(&rt);
+  CHECK_INT(rt.n.lost, 10);
+  CHECK_INT(vq_sink_rt_pending(&rt), 0);
+  CHECK_INT(rt.n.accepted, rt.n.written + rt.n.lost + vq_sink_rt_pending(&rt));
+  vq_sink_rt_batch_done(&rt, sink.last, VQ_WRITE_OK, 0, 0, NULL);
+  CHECK_INT(rt.n.written, 4);
+  CHECK_INT(rt.n.lost, 6);
+  CHECK_INT(vq_sink_rt_pending(&rt), 0);
+  teardown(&rt, &loop);
+
+  /* The back-off jitter: each sink has its own generator, seeded by the
+   * kernel, so two sinks (or two daemons) do not retry in step. */
+  {
+    struct vq_sink_rt other;
+    uint64_t a, b;
+    setup(&rt, &loop, "100", "1M", "4");
+    a = rt.jitter_state;
+    CHECK_INT(vq_sink_rt_init(&other, &ctx, &loop, on_kick), 0);
+    b = other.jitter_state;
+    CHECK(a != b);
+    CHECK(a != 0 && b != 0);
+    vq_sink_rt_close(&other, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    vq_sink_rt_free(&other);
+    /* Delays spread within +-25% of the nominal 100 ms. */
+    {
+      uint64_t lo = UINT64_MAX, hi = 0, due;
+      for (i = 0; i < 64; i++) {
+        push(&rt, (uint64_t)i, 1);
+        sink.status = VQ_WRITE_RETRY;
+        rt.backoff_ms = 100;
+        vq_sink_rt_drain(&rt);
+        CHECK(rt.backing_off);
+        due = uv_timer_get_due_in(&rt.retry_timer);
+        if (due < lo) lo = due;
+        if (due > hi) hi = due;
+        uv_timer_stop(&rt.retry_timer);
+        rt.backing_off = 0;
+      }
+      CHECK(lo >= 75 && hi <= 125);
+      CHECK(hi - lo >= 10);
+    }
+    teardown(&rt, &loop);
+  }
 
   uv_loop_close(&loop);
   VQTEST_END();

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vicacq/plugin.h"
 
@@ -36,6 +37,9 @@ static const struct vq_option options[] = {
      "submit SOURCE/DEVICE/QUANTITY=VALUE[:UNIT] at start"},
     {"command_after", VQ_OPT_DURATION, 0, "50ms", NULL, 0, 3600000,
      "when to submit the command"},
+    {"fail_while", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
+     "answer retry to every write while this file exists (a sink that is "
+     "down, then recovers)"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
 static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
@@ -153,7 +157,15 @@ static int sink_write(void *instance, const struct vq_batch *batch) {
   char word[64];
   size_t n = strcspn(s->cursor, ",");
   unsigned done = 0, rejected = 0;
+  const char *down = s->host->cfg_string(s->ctx, "fail_while");
 
+  if (down != NULL && access(down, F_OK) == 0) {
+    s->writes++;
+    if (s->out) fprintf(s->out, "write %llu down %u\n",
+                        (unsigned long long)s->writes, batch->nreadings);
+    s->host->batch_done(s->ctx, batch, VQ_WRITE_RETRY, 0, 0, "down");
+    return 0;
+  }
   if (n >= sizeof word) n = sizeof word - 1;
   memcpy(word, s->cursor, n);
   word[n] = '\0';
