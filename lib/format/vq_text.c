@@ -181,3 +181,27 @@ void vq_text_add_time(struct vq_text *t, int64_t time_ns) {
   for (i = 6; i >= 1; i--, usec /= 10) frac[i] = (char)('0' + usec % 10);
   vq_text_add(t, frac, sizeof frac);
 }
+
+int vq_utf8_valid(const char *s) {
+  const unsigned char *c = (const unsigned char *)s;
+  while (*c) {
+    unsigned b = *c, cp, n, i;
+    if (b < 0x80) {
+      c++;
+      continue;
+    }
+    if (b >= 0xc2 && b <= 0xdf) { n = 1; cp = b & 0x1f; }
+    else if (b >= 0xe0 && b <= 0xef) { n = 2; cp = b & 0x0f; }
+    else if (b >= 0xf0 && b <= 0xf4) { n = 3; cp = b & 0x07; }
+    else return 0; /* continuation byte first, or 0xc0/0xc1/0xf5.. */
+    for (i = 1; i <= n; i++) {
+      if ((c[i] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
+      cp = (cp << 6) | (c[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    c += n + 1;
+  }
+  return 1;
+}

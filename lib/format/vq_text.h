@@ -39,6 +39,10 @@ void vq_text_add_double(struct vq_text *t, double v);
 void vq_text_add_int(struct vq_text *t, int64_t v);
 /* A JSON string literal, quotes included. */
 void vq_text_add_json_string(struct vq_text *t, const char *s);
+/* 1 when s holds well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), 0 otherwise.  MQTT topics must be
+ * (libmosquitto refuses the publish), and JSON text should be. */
+int vq_utf8_valid(const char *s);
 /* RFC 3339 UTC time with microseconds: 2026-11-20T21:05:03.123456Z. */
 void vq_text_add_time(struct vq_text *t, int64_t time_ns);
 

@@ -701,20 +701,16 @@ static void sink_destroy(void *instance) {
 
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "influx",
-    PACKAGE_VERSION,
-    "records to InfluxDB (v1 /write or v2 /api/v2/write) over HTTP(S)",
-    VQ_KIND_SINK,
-    options,
-    NULL,
-    sink_create,
-    sink_start,
-    sink_stop,
-    sink_destroy,
-    sink_write,
-    NULL,
-    NULL,
-    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+    .name = "influx",
+    .version = PACKAGE_VERSION,
+    .description = "records to InfluxDB (v1 /write or v2 /api/v2/write) over HTTP(S)",
+    .kinds = VQ_KIND_SINK,
+    .options = options,
+    .create = sink_create,
+    .start = sink_start,
+    .stop = sink_stop,
+    .destroy = sink_destroy,
+    .write = sink_write,
 };
 
 VQ_PLUGIN_DECLARE(influx, descriptor)

@@ -249,6 +249,7 @@ static int mosq_errno(int rc) {
   case MOSQ_ERR_CONN_LOST: return -ENOTCONN;
   case MOSQ_ERR_PAYLOAD_SIZE:
   case MOSQ_ERR_OVERSIZE_PACKET: return -EMSGSIZE;
+  case MOSQ_ERR_MALFORMED_UTF8: return -EILSEQ; /* never publishable */
   case MOSQ_ERR_ERRNO: return errno ? -errno : -EIO;
   case MOSQ_ERR_NOT_SUPPORTED: return -ENOTSUP;
   default: return -EINVAL;

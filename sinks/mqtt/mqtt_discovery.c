@@ -96,12 +96,23 @@ const char *mqtt_disc_component(const struct mqtt_disc_entity *e) {
   return "sensor";
 }
 
-void mqtt_disc_unique_id(struct vq_text *t, const char *device,
-                         const char *quantity) {
-  vq_text_adds(t, "vicacq_");
-  mqtt_topic_add_id(t, device);
+/* <source>_<device>_<quantity>: the per-node object id. */
+static void add_object(struct vq_text *t, const struct mqtt_disc_device *d,
+                       const char *quantity) {
+  mqtt_topic_add_id(t, d->source);
+  vq_text_addc(t, '_');
+  mqtt_topic_add_id(t, d->device);
   vq_text_addc(t, '_');
   mqtt_topic_add_id(t, quantity);
+}
+
+void mqtt_disc_unique_id(struct vq_text *t, const struct mqtt_disc_options *o,
+                         const struct mqtt_disc_device *d,
+                         const char *quantity) {
+  vq_text_adds(t, "vicacq_");
+  mqtt_topic_add_id(t, o->node);
+  vq_text_addc(t, '_');
+  add_object(t, d, quantity);
 }
 
 void mqtt_disc_topic(struct vq_text *t, const struct mqtt_disc_options *o,
@@ -111,10 +122,86 @@ void mqtt_disc_topic(struct vq_text *t, const struct mqtt_disc_options *o,
   vq_text_addc(t, '/');
   vq_text_adds(t, mqtt_disc_component(e));
   vq_text_adds(t, "/vicacq_");
-  mqtt_topic_add_id(t, d->device);
+  mqtt_topic_add_id(t, o->node);
   vq_text_addc(t, '/');
-  mqtt_topic_add_id(t, e->quantity);
+  add_object(t, d, e->quantity);
   vq_text_adds(t, "/config");
+}
+
+/* Lowercase letters and digits; every other run becomes one '_', none at
+ * either end ("Shunt.Main-1" -> "shunt_main_1"). */
+static void add_slug(struct vq_text *t, const char *s, int *pending) {
+  for (; *s; s++) {
+    char c = *s;
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      if (*pending) vq_text_addc(t, '_');
+      *pending = 0;
+      vq_text_addc(t, c);
+    } else {
+      *pending = 1;
+    }
+  }
+}
+
+void mqtt_disc_entity_id(struct vq_text *t, const char *component,
+                         const struct mqtt_disc_device *d,
+                         const char *quantity) {
+  int pending = 0;
+  vq_text_adds(t, component);
+  vq_text_adds(t, ".vicacq");
+  pending = 1;
+  add_slug(t, d->source, &pending);
+  pending = 1;
+  add_slug(t, quantity, &pending);
+}
+
+/* Cut t back to at most max bytes without splitting a UTF-8 sequence,
+ * at the last space when there is one in the second half. */
+static void cut_name(struct vq_text *t, size_t start, size_t max) {
+  size_t n = t->len - start, i;
+  if (n <= max || t->failed) return;
+  n = max;
+  while (n > 0 && ((unsigned char)t->data[start + n] & 0xc0) == 0x80) n--;
+  for (i = n; i > max / 2; i--)
+    if (t->data[start + i] == ' ') {
+      n = i;
+      break;
+    }
+  t->len = start + n;
+  t->data[t->len] = '\0';
+}
+
+void mqtt_disc_name(struct vq_text *t, const struct vq_quantity_info *info,
+                    const char *quantity) {
+  size_t start = t->len;
+  const char *q;
+  if (info != NULL && VQ_HAS_FIELD(info, struct vq_quantity_info, short_name) &&
+      info->short_name != NULL && info->short_name[0] != '\0') {
+    vq_text_adds(t, info->short_name);
+  } else {
+    /* "battery.voltage" -> "Battery voltage", "pv.power" -> "Pv power":
+     * words from the dotted, snake_case name, the first capitalised. */
+    for (q = quantity; *q; q++) {
+      char c = (*q == '.' || *q == '_') ? ' ' : *q;
+      if (t->len == start && c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+      if (c == ' ' && (t->len == start || t->data[t->len - 1] == ' ')) continue;
+      vq_text_addc(t, c);
+    }
+    if (t->len == start) vq_text_adds(t, "Value");
+  }
+  cut_name(t, start, MQTT_DISC_NAME_MAX);
+  while (t->len > start && t->data[t->len - 1] == ' ') t->data[--t->len] = '\0';
+}
+
+const struct vq_label *mqtt_disc_labels(const struct vq_quantity_info *info,
+                                        uint32_t *n) {
+  *n = 0;
+  if (info == NULL || !VQ_HAS_FIELD(info, struct vq_quantity_info, nlabels) ||
+      info->labels == NULL || info->nlabels == 0)
+    return NULL;
+  *n = info->nlabels;
+  return info->labels;
 }
 
 /* ,"key":"value" */
@@ -146,6 +233,10 @@ static void device_block(struct vq_text *t, const struct mqtt_disc_options *o,
   struct vq_text id;
   vq_text_init(&id);
   vq_text_adds(&id, "vicacq_");
+  mqtt_topic_add_id(&id, o->node);
+  vq_text_addc(&id, '_');
+  mqtt_topic_add_id(&id, d->source);
+  vq_text_addc(&id, '_');
   mqtt_topic_add_id(&id, d->device);
   vq_text_adds(t, ",\"device\":{\"identifiers\":[");
   vq_text_add_json_string(t, id.data);
@@ -159,7 +250,10 @@ static void device_block(struct vq_text *t, const struct mqtt_disc_options *o,
   if (has_text(d->product_id)) kv(t, "model_id", d->product_id);
   if (has_text(d->firmware)) kv(t, "sw_version", d->firmware);
   if (has_text(d->serial)) kv(t, "serial_number", d->serial);
-  kv(t, "via_device", o->daemon_id);
+  vq_text_clear(&id);
+  vq_text_adds(&id, "vicacq_");
+  mqtt_topic_add_id(&id, o->node);
+  kv_text(t, "via_device", &id);
   vq_text_addc(t, '}');
   vq_text_free(&id);
 }
@@ -174,18 +268,19 @@ static void add_jinja_name(struct vq_text *t, const char *q) {
  * "values":{"<quantity>":v}; a reading without the quantity renders ""
  * (ignored by HA), null renders None (unknown). */
 static void json_template(struct vq_text *t, const struct mqtt_disc_entity *e) {
-  size_t i;
+  uint32_t i, nlabels;
+  const struct vq_label *labels = mqtt_disc_labels(e->info, &nlabels);
   vq_text_adds(t, "{% set v = value_json['values'].get('");
   add_jinja_name(t, e->quantity);
   vq_text_adds(t, "', '') %}");
-  if (e->type == VQ_VALUE_ENUM && e->nlabels > 0) {
+  if (e->type == VQ_VALUE_ENUM && nlabels > 0) {
     vq_text_adds(t, "{% set m = {");
-    for (i = 0; i < e->nlabels; i++) {
+    for (i = 0; i < nlabels; i++) {
       const char *c;
       if (i) vq_text_addc(t, ',');
-      vq_text_add_int(t, e->codes[i]);
+      vq_text_add_int(t, labels[i].code);
       vq_text_adds(t, ":'");
-      for (c = e->labels[i]; *c; c++)
+      for (c = labels[i].label; *c; c++)
         vq_text_addc(t, (*c == '\'' || *c == '\\') ? '_' : *c);
       vq_text_addc(t, '\'');
     }
@@ -193,8 +288,8 @@ static void json_template(struct vq_text *t, const struct mqtt_disc_entity *e) {
   }
   vq_text_adds(t, "{% if v is none %}None{% elif v == '' %}{% else %}");
   if (e->type == VQ_VALUE_BOOL) vq_text_adds(t, "{{ 'ON' if v else 'OFF' }}");
-  else if (e->type == VQ_VALUE_ENUM && e->nlabels > 0)
-    vq_text_adds(t, "{{ m.get(v, v) }}");
+  else if (e->type == VQ_VALUE_ENUM && nlabels > 0)
+    vq_text_adds(t, "{{ m.get(v, 'unknown_' ~ v) }}");
   else vq_text_adds(t, "{{ v }}");
   vq_text_adds(t, "{% endif %}");
 }
@@ -207,9 +302,10 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
   const char *dc = info ? info->ha_device_class : NULL;
   const char *sc = info ? info->ha_state_class : NULL;
   const char *unit = has_text(e->unit) ? e->unit : NULL;
-  int is_enum = 0, numeric = e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT;
+  int numeric = e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT;
+  const struct vq_label *labels = NULL;
+  uint32_t nlabels = 0, i;
   struct vq_text s;
-  size_t i;
 
   vq_text_init(&s);
   /* Decide class, state class and unit the way HA will accept them. */
@@ -218,10 +314,11 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     sc = NULL;
     unit = NULL;
   } else if (e->type == VQ_VALUE_ENUM) {
-    /* HA's enum sensor needs the option list; until a label was seen it
-     * is a plain text sensor. */
-    is_enum = e->nlabels > 0;
-    dc = is_enum ? "enum" : NULL;
+    /* HA's enum sensor needs every option up front; a quantity without
+     * a label set stays a plain text sensor (options are never learned
+     * from values: the config would change under HA's feet). */
+    labels = mqtt_disc_labels(info, &nlabels);
+    dc = nlabels > 0 ? "enum" : NULL;
     sc = NULL;
     unit = NULL;
   } else if (!numeric) { /* bitmask labels, strings: text */
@@ -231,18 +328,26 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
   } else {
     if (dc != NULL && (strcmp(dc, "enum") == 0 || !mqtt_ha_unit_ok(dc, unit)))
       dc = NULL;
+    /* The Energy dashboard takes energy sensors with total or
+     * total_increasing only: a counter is the latter unless told. */
+    if (dc != NULL && strcmp(dc, "energy") == 0 &&
+        (sc == NULL || !mqtt_ha_state_class_ok(dc, sc)))
+      sc = "total_increasing";
     if (!mqtt_ha_state_class_ok(dc, sc)) sc = NULL;
-    if (info == NULL && sc == NULL) sc = "measurement"; /* a plugin's own */
+    if (info == NULL && sc == NULL) sc = "measurement"; /* unknown to us */
   }
 
   vq_text_adds(t, "{\"name\":");
-  vq_text_add_json_string(t, info && has_text(info->description)
-                                 ? info->description
-                                 : e->quantity);
-  mqtt_disc_unique_id(&s, d->device, e->quantity);
+  mqtt_disc_name(&s, info, e->quantity);
+  vq_text_add_json_string(t, s.len ? s.data : "");
+  vq_text_clear(&s);
+  mqtt_disc_unique_id(&s, o, d, e->quantity);
   kv_text(t, "unique_id", &s);
-  /* object_id only shapes the entity_id: sensor.vicacq_<device>_<q> */
-  kv_text(t, "object_id", &s);
+  /* HA 2026.4 ignores object_id; default_entity_id suggests the entity id
+   * (a user's rename in HA wins). */
+  vq_text_clear(&s);
+  mqtt_disc_entity_id(&s, component, d, e->quantity);
+  kv_text(t, "default_entity_id", &s);
 
   vq_text_clear(&s);
   if (o->json_payload) mqtt_topic_device(&s, o->base, d->source, d->device);
@@ -278,11 +383,11 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     normalized_unit(&s, unit);
     kv_text(t, "unit_of_measurement", &s);
   }
-  if (is_enum) {
+  if (nlabels > 0) {
     vq_text_adds(t, ",\"options\":[");
-    for (i = 0; i < e->nlabels; i++) {
+    for (i = 0; i < nlabels; i++) {
       if (i) vq_text_addc(t, ',');
-      vq_text_add_json_string(t, e->labels[i]);
+      vq_text_add_json_string(t, labels[i].label ? labels[i].label : "");
     }
     vq_text_addc(t, ']');
   }
@@ -315,8 +420,8 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
 void mqtt_disc_daemon_topic(struct vq_text *t,
                             const struct mqtt_disc_options *o) {
   vq_text_adds(t, o->prefix);
-  vq_text_adds(t, "/binary_sensor/");
-  mqtt_topic_add_id(t, o->daemon_id);
+  vq_text_adds(t, "/binary_sensor/vicacq_");
+  mqtt_topic_add_id(t, o->node);
   vq_text_adds(t, "/status/config");
 }
 
@@ -325,9 +430,21 @@ void mqtt_disc_daemon_payload(struct vq_text *t,
   struct vq_text s;
   vq_text_init(&s);
   vq_text_adds(t, "{\"name\":\"Status\"");
-  vq_text_adds(&s, o->daemon_id);
+  vq_text_adds(&s, "vicacq_");
+  mqtt_topic_add_id(&s, o->node);
   vq_text_adds(&s, "_status");
   kv_text(t, "unique_id", &s);
+  vq_text_clear(&s);
+  vq_text_adds(&s, "binary_sensor.");
+  {
+    int pending = 0;
+    add_slug(&s, "vicacq", &pending);
+    pending = 1;
+    add_slug(&s, o->node, &pending);
+    pending = 1;
+    add_slug(&s, "status", &pending);
+  }
+  kv_text(t, "default_entity_id", &s);
   vq_text_clear(&s);
   vq_text_adds(&s, o->base);
   vq_text_adds(&s, "/status");
@@ -336,9 +453,17 @@ void mqtt_disc_daemon_payload(struct vq_text *t,
   kv(t, "payload_off", "offline");
   kv(t, "device_class", "connectivity");
   kv(t, "entity_category", "diagnostic");
+  vq_text_clear(&s);
+  vq_text_adds(&s, "vicacq_");
+  mqtt_topic_add_id(&s, o->node);
   vq_text_adds(t, ",\"device\":{\"identifiers\":[");
-  vq_text_add_json_string(t, o->daemon_id);
-  vq_text_adds(t, "],\"name\":\"vicacq\",\"manufacturer\":\"vicacq\"");
+  vq_text_add_json_string(t, s.data);
+  vq_text_adds(t, "],\"name\":");
+  vq_text_clear(&s);
+  vq_text_adds(&s, "vicacq ");
+  vq_text_adds(&s, o->node);
+  vq_text_add_json_string(t, s.data);
+  vq_text_adds(t, ",\"manufacturer\":\"vicacq\"");
   kv(t, "model", "vicacq daemon");
   kv(t, "sw_version", o->origin_sw);
   vq_text_adds(t, "},\"origin\":{\"name\":\"vicacq\"");

@@ -15,108 +15,175 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "mqtt_sink.h"
+#include "mqtt_announce.h"
+#include "mqtt_client.h"
+#include "mqtt_commands.h"
+#include "mqtt_devices.h"
+#include "mqtt_options.h"
+#include "mqtt_out.h"
 #include "mqtt_topics.h"
 #include "record_format.h"
+#include "vicacq/plugin.h"
+#include "vq_text.h"
 
 #define MID_SLOTS 65536
 
-static const struct vq_option options[] = {
-    {"host", VQ_OPT_STRING, 0, "127.0.0.1", NULL, 1, 0, "broker host"},
-    {"port", VQ_OPT_INT, 0, NULL, NULL, 1, 65535,
-     "broker port (default 1883, or 8883 with tls)"},
-    {"client_id", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "MQTT client id (default vicacq-<sink id>-<host name>)"},
-    {"protocol", VQ_OPT_ENUM, 0, "5", "3.1.1|5", 1, 0,
-     "MQTT protocol version (5 lets retained commands be told from live "
-     "ones)"},
-    {"keepalive", VQ_OPT_DURATION, 0, "30s", NULL, 5000, 65535000,
-     "MQTT keepalive"},
-    {"clean_session", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
-     "no: a persistent session (needs a fixed client_id)"},
-    {"username", VQ_OPT_STRING, 0, NULL, NULL, 1, 0, "user name"},
-    {"password", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
-     "password (or password_file = PATH)"},
-    {"tls", VQ_OPT_BOOL, 0, "no", NULL, 1, 0, "connect with TLS"},
-    {"tls_ca_file", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "CA certificate(s) to trust (default: the system store)"},
-    {"tls_ca_path", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "directory of CA certificates to trust"},
-    {"tls_cert_file", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "client certificate (PEM)"},
-    {"tls_key_file", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "client certificate key (PEM, unencrypted)"},
-    {"tls_verify_host", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
-     "check that the broker's certificate names host"},
-    {"qos", VQ_OPT_INT, 0, "1", NULL, 0, 1,
-     "QoS of state messages (1: at least once, acknowledged before the "
-     "records leave the queue)"},
-    {"retain", VQ_OPT_BOOL, 0, "no", NULL, 1, 0, "retain state messages"},
-    {"payload", VQ_OPT_ENUM, 0, "plain", "plain|json", 1, 0,
-     "plain: one topic per quantity; json: one object per device per "
-     "reading on <base>/<source>/<device>"},
-    {"base_topic", VQ_OPT_STRING, 0, "vicacq", NULL, 1, 0, "topic root"},
-    {"discovery", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
-     "publish Home Assistant discovery"},
-    {"discovery_prefix", VQ_OPT_STRING, 0, "homeassistant", NULL, 1, 0,
-     "Home Assistant discovery prefix"},
-    {"ha_status_topic", VQ_OPT_STRING, 0, "homeassistant/status", NULL, 1, 0,
-     "Home Assistant birth topic; discovery is re-sent when it says online"},
-    {"discovery_delay", VQ_OPT_DURATION, 0, "2s", NULL, 0, 600000,
-     "longest random delay before re-sending discovery to a restarted HA"},
-    {"expire_after", VQ_OPT_DURATION, 0, "0", NULL, 0, 86400000,
-     "Home Assistant expire_after of sensors (0: none)"},
-    {"device_timeout", VQ_OPT_DURATION, 0, "5m", NULL, 0, 86400000,
-     "a device silent this long is marked unavailable (0: never)"},
-    {"reconnect_min", VQ_OPT_DURATION, 0, "1s", NULL, 10, 3600000,
-     "first reconnect delay (doubles, with jitter, up to reconnect_max)"},
-    {"reconnect_max", VQ_OPT_DURATION, 0, "60s", NULL, 10, 3600000,
-     "longest reconnect delay"},
-    {"connect_timeout", VQ_OPT_DURATION, 0, "10s", NULL, 100, 600000,
-     "give up on a connection attempt after this long"},
-    {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
+struct mqtt_sink {
+  const struct vq_host *host;
+  struct vq_ctx *ctx;
+  uv_loop_t *loop;
+  struct mqtt_config cfg;
+  char *status_topic; /* <base>/status */
+
+  struct mqtt_client *client;
+  struct mqtt_out out;
+  struct mqtt_registry reg;
+  struct mqtt_announcer ann;
+  struct mqtt_commands cmds;
+
+  /* The batch in flight. */
+  const struct vq_batch *batch;
+  uint32_t next;        /* readings published so far */
+  uint32_t *pending;    /* unacknowledged QoS 1 messages per reading */
+  uint32_t pending_cap;
+  uint64_t unacked;     /* sum of pending */
+  uint32_t rejected;    /* records never deliverable (refused, bad ids) */
+  int publishing;       /* inside publish_batch: no completion */
+  int32_t *mid_reading; /* mid -> reading index of the batch, or -1 */
+
+  struct vq_text payload;
+  uv_timer_t avail_timer, birth_timer, ghost_timer;
+  int timers_open;
+  int ghosts_due;       /* ghost_timeout passed while disconnected */
+  unsigned bad_id_logged;
+  int stopping;
+  vq_stopped_cb stopped;
+};
 
 /* ---- publishing ------------------------------------------------------- */
 
-int mqtt_sink_publish_extra(struct mqtt_sink *s, const char *topic,
-                            const char *payload, size_t len, int qos,
-                            int retain) {
+/* struct mqtt_out for the announcer and the commands: messages that are
+ * not part of the batch. */
+static int out_publish(void *arg, const char *topic, const void *payload,
+                       size_t len, int qos, int retain) {
+  struct mqtt_sink *s = arg;
   int mid = 0, rc;
   rc = mqtt_client_publish(s->client, topic, payload, len, qos, retain, &mid);
-  if (mid > 0) s->mid_reading[mid] = -1; /* not part of the batch */
+  if (mid > 0) s->mid_reading[mid] = -1;
   return rc;
+}
+
+static int out_subscribe(void *arg, const char *topic) {
+  struct mqtt_sink *s = arg;
+  return mqtt_client_subscribe(s->client, topic, 1);
+}
+
+static int out_connected(void *arg) {
+  struct mqtt_sink *s = arg;
+  return mqtt_client_connected(s->client);
+}
+
+/* A message that can never be published (the broker's size limit, a topic
+ * libmosquitto refuses): its records are rejected, the rest goes on. */
+static int never_deliverable(int rc) {
+  return rc == -EMSGSIZE || rc == -EILSEQ || rc == -EINVAL;
 }
 
 /* Publish one message of reading i of the batch, count it if QoS 1. */
 static int publish_state(struct mqtt_sink *s, uint32_t i, const char *topic,
-                         const char *payload, size_t len) {
-  int mid = 0, rc;
-  rc = mqtt_client_publish(s->client, topic, payload, len, s->qos, s->retain,
+                         const char *payload, size_t len, uint32_t records) {
+  int mid = 0, rc, qos = s->cfg.qos;
+  rc = mqtt_client_publish(s->client, topic, payload, len, qos, s->cfg.retain,
                            &mid);
   if (mid > 0) {
-    s->mid_reading[mid] = s->qos > 0 ? (int32_t)i : -1;
-    if (s->qos > 0) {
+    s->mid_reading[mid] = qos > 0 ? (int32_t)i : -1;
+    if (qos > 0) {
       s->pending[i]++;
       s->unacked++;
     }
   }
-  if (rc == -EMSGSIZE) {
-    /* Never deliverable (the broker's packet limit): count it, go on. */
-    s->rejected++;
+  if (never_deliverable(rc)) {
+    s->rejected += records;
+    s->host->stat_add(s->ctx, "records_rejected", records);
+    s->host->log(s->ctx, VQ_LOG_WARN, "cannot publish on %s: %s (rejected)",
+                 topic, strerror(-rc));
     return 0;
   }
   return rc;
 }
 
+/* Bytes outside printable ASCII as \xHH, for a log line. */
+static void add_escaped(struct vq_text *t, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      vq_text_addc(t, (char)c);
+    } else {
+      char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+      vq_text_add(t, e, 4);
+    }
+  }
+}
+
+/* Ids that cannot be in a topic: the reading is rejected, not retried.
+ * The id is shown with its bytes escaped. */
+static int reading_ids_ok(struct mqtt_sink *s, const struct vq_reading *r) {
+  const char *bad = NULL;
+  struct vq_text t;
+  if (r->source != NULL && !vq_utf8_valid(r->source)) bad = r->source;
+  else if (!vq_utf8_valid(r->device)) bad = r->device;
+  if (bad == NULL) return 1;
+  s->rejected += r->nrecords;
+  s->host->stat_add(s->ctx, "records_rejected", r->nrecords);
+  if (s->bad_id_logged++ > 0) return 0; /* the counters tell the rest */
+  vq_text_init(&t);
+  add_escaped(&t, bad);
+  s->host->log(s->ctx, VQ_LOG_WARN,
+               "readings of %s %s are rejected: the id is not UTF-8, which an "
+               "MQTT topic must be (counted as records_rejected)",
+               bad == r->device ? "device" : "source",
+               t.failed ? "?" : t.data);
+  vq_text_free(&t);
+  return 0;
+}
+
+/* Plain payload of a record: number, enum label (the code when it has
+ * none), ON/OFF, text, bitmask labels ("none" when no bit is set); None
+ * when not available (HA shows unknown). */
+static void plain_payload(struct vq_text *t, const struct vq_record *rec) {
+  if (rec->flags & VQ_RECORD_NA) {
+    vq_text_adds(t, "None");
+    return;
+  }
+  switch (rec->type) {
+  case VQ_VALUE_DOUBLE:
+  case VQ_VALUE_INT: vq_format_json_value(t, rec); break;
+  case VQ_VALUE_BOOL: vq_text_adds(t, rec->value.i64 ? "ON" : "OFF"); break;
+  case VQ_VALUE_STRING: vq_text_adds(t, rec->value.str ? rec->value.str : ""); break;
+  case VQ_VALUE_ENUM:
+    if (rec->text != NULL && *rec->text) vq_text_adds(t, rec->text);
+    else vq_text_add_int(t, rec->value.i64);
+    break;
+  default:
+    /* bitmask: the labels of the set bits; "none" when no bit is set (an
+     * empty payload would clear a retained state, and HA ignores it) */
+    if (rec->text == NULL) vq_text_add_int(t, rec->value.i64);
+    else vq_text_adds(t, *rec->text ? rec->text : "none");
+    break;
+  }
+}
+
 static int publish_reading(struct mqtt_sink *s, uint32_t i) {
   const struct vq_reading *r = s->batch->readings[i];
-  struct mqtt_device *d = mqtt_device_get(s, r);
+  struct mqtt_device *d;
   uint32_t j;
-  int online = 1, rc;
+  int online = 1, changed, rc;
 
-  if (d == NULL) return -ENOMEM;
+  if (!reading_ids_ok(s, r)) return 0;
+  if ((d = mqtt_registry_device(&s->reg, r, &changed)) == NULL) return -ENOMEM;
+  if (changed) mqtt_announce_device_changed(&s->ann, d);
   d->last_ms = uv_now(s->loop);
   for (j = 0; j < r->nrecords; j++) {
     const struct vq_record *rec = VQ_READING_RECORD(r, j);
@@ -124,23 +191,33 @@ static int publish_reading(struct mqtt_sink *s, uint32_t i) {
         !(rec->flags & VQ_RECORD_NA) && rec->value.i64 == 0)
       online = 0; /* the source lost the device */
   }
-  mqtt_device_set_available(s, d, online, 0);
+  mqtt_announce_availability(&s->ann, d, online, 0);
 
-  if (s->json) {
-    for (j = 0; j < r->nrecords; j++)
-      if (mqtt_entity_get(s, d, VQ_READING_RECORD(r, j)) == NULL)
-        return -ENOMEM;
+  if (s->cfg.json) {
+    for (j = 0; j < r->nrecords; j++) {
+      struct mqtt_entity *e =
+          mqtt_announce_record(&s->ann, d, VQ_READING_RECORD(r, j));
+      if (e == NULL) return -ENOMEM;
+      if (e->writable && !e->subscribed) mqtt_commands_subscribe(&s->cmds, e);
+    }
     vq_text_clear(&s->payload);
     vq_format_json_reading(&s->payload, r);
     if (s->payload.failed) return -ENOMEM;
-    return publish_state(s, i, d->topic, s->payload.data, s->payload.len);
+    return publish_state(s, i, d->topic, s->payload.data, s->payload.len,
+                         r->nrecords);
   }
   for (j = 0; j < r->nrecords; j++) {
     const struct vq_record *rec = VQ_READING_RECORD(r, j);
-    struct mqtt_entity *e = mqtt_entity_get(s, d, rec);
-    if (e == NULL) return -ENOMEM;
+    struct mqtt_entity *e;
+    if (!vq_utf8_valid(rec->quantity)) {
+      s->rejected++;
+      s->host->stat_add(s->ctx, "records_rejected", 1);
+      continue;
+    }
+    if ((e = mqtt_announce_record(&s->ann, d, rec)) == NULL) return -ENOMEM;
+    if (e->writable && !e->subscribed) mqtt_commands_subscribe(&s->cmds, e);
     vq_text_clear(&s->payload);
-    mqtt_plain_payload(&s->payload, rec);
+    plain_payload(&s->payload, rec);
     if (s->payload.failed) return -ENOMEM;
     if (e->last == NULL || strcmp(e->last, s->payload.data) != 0) {
       char *copy = strdup(s->payload.data);
@@ -150,7 +227,7 @@ static int publish_reading(struct mqtt_sink *s, uint32_t i) {
       }
     }
     if ((rc = publish_state(s, i, e->state_topic, s->payload.data,
-                            s->payload.len)) < 0)
+                            s->payload.len, 1)) < 0)
       return rc;
   }
   return 0;
@@ -172,7 +249,8 @@ static void complete(struct mqtt_sink *s, int status, uint32_t done,
   if (status == VQ_WRITE_OK && rejected > 0) {
     status = VQ_WRITE_PARTIAL;
     done = b->nreadings;
-    reason = "the broker refused some messages";
+    reason = "never deliverable (refused by the broker, or an id that is "
+             "not UTF-8)";
   }
   s->host->batch_done(s->ctx, b, status, done,
                       status == VQ_WRITE_PARTIAL ? rejected : 0, reason);
@@ -181,7 +259,7 @@ static void complete(struct mqtt_sink *s, int status, uint32_t done,
 static void check_done(struct mqtt_sink *s) {
   if (s->batch == NULL || s->publishing || s->next < s->batch->nreadings)
     return;
-  if (s->qos > 0) {
+  if (s->cfg.qos > 0) {
     if (s->unacked == 0) complete(s, VQ_WRITE_OK, 0, NULL);
   } else if (mqtt_client_connected(s->client) && mqtt_client_idle(s->client)) {
     /* QoS 0: done once libmosquitto has written everything (that paces
@@ -245,14 +323,24 @@ static void on_log(void *arg, int level, const char *fmt, ...) {
 
 static void on_connected(void *arg) {
   struct mqtt_sink *s = arg;
+  struct mqtt_device *d;
+  size_t i;
   int rc;
-  mqtt_sink_publish_extra(s, s->status_topic, "online", 6, 1, 1);
-  if (s->discovery &&
-      (rc = mqtt_client_subscribe(s->client, s->ha_status_topic, 1)) < 0)
+  out_publish(s, s->status_topic, "online", 6, 1, 1);
+  if (s->cfg.discovery &&
+      (rc = mqtt_client_subscribe(s->client, s->cfg.ha_status_topic, 1)) < 0)
     s->host->log(s->ctx, VQ_LOG_WARN, "cannot subscribe to %s: %s",
-                 s->ha_status_topic, strerror(-rc));
-  mqtt_announce_all(s, 0);
-  if (s->batch != NULL && s->qos == 0 && s->next == s->batch->nreadings)
+                 s->cfg.ha_status_topic, strerror(-rc));
+  mqtt_announce_all(&s->ann, 0);
+  for (d = s->reg.devices; d != NULL; d = d->next)
+    for (i = 0; i < d->nentities; i++)
+      if (d->entities[i].writable)
+        mqtt_commands_subscribe(&s->cmds, &d->entities[i]);
+  if (s->ghosts_due) {
+    s->ghosts_due = 0;
+    mqtt_announce_sweep_ghosts(&s->ann);
+  }
+  if (s->batch != NULL && s->cfg.qos == 0 && s->next == s->batch->nreadings)
     s->next = 0; /* QoS 0 bytes lost with the connection: send again */
   publish_batch(s);
 }
@@ -262,16 +350,39 @@ static void on_disconnected(void *arg, const char *why) {
   struct mqtt_device *d;
   size_t i;
   s->host->log(s->ctx, VQ_LOG_WARN, "broker %s:%d unreachable: %s%s",
-               s->ccfg.host, s->ccfg.port, why,
+               s->cfg.client.host, s->cfg.client.port, why,
                s->batch ? " (records wait in the queue)" : "");
-  for (d = s->devices; d != NULL; d = d->next)
+  for (d = s->reg.devices; d != NULL; d = d->next)
     for (i = 0; i < d->nentities; i++) d->entities[i].subscribed = 0;
   /* QoS 0: what was handed to libmosquitto may not have been written. */
-  if (s->batch != NULL && s->qos == 0) s->next = 0;
+  if (s->batch != NULL && s->cfg.qos == 0) s->next = 0;
+}
+
+static void on_birth_timer(uv_timer_t *t) {
+  struct mqtt_sink *s = t->data;
+  if (mqtt_client_connected(s->client)) mqtt_announce_all(&s->ann, 1);
 }
 
 static void on_message(void *arg, const struct mosquitto_message *msg) {
-  mqtt_commands_message(arg, msg);
+  struct mqtt_sink *s = arg;
+  if (s->cfg.discovery && strcmp(msg->topic, s->cfg.ha_status_topic) == 0) {
+    /* Home Assistant (re)started: it forgot every entity.  Announce again
+     * after a short random delay so that many publishers do not answer in
+     * the same instant. */
+    if (msg->payloadlen == 6 && memcmp(msg->payload, "online", 6) == 0) {
+      uint64_t delay = s->cfg.discovery_delay_ms
+                           ? (uint64_t)rand() % (s->cfg.discovery_delay_ms + 1)
+                           : 0;
+      s->host->log(s->ctx, VQ_LOG_INFO,
+                   "Home Assistant is online: discovery in %llu ms",
+                   (unsigned long long)delay);
+      uv_timer_start(&s->birth_timer, on_birth_timer, delay, 0);
+    }
+    return;
+  }
+  mqtt_commands_message(&s->cmds, msg->topic, msg->payload,
+                        msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
+                        msg->retain);
 }
 
 static void on_published(void *arg, int mid, int reason) {
@@ -291,7 +402,7 @@ static void on_published(void *arg, int mid, int reason) {
 
 static void on_drained(void *arg) {
   struct mqtt_sink *s = arg;
-  if (s->qos == 0 && s->batch != NULL && !s->publishing &&
+  if (s->cfg.qos == 0 && s->batch != NULL && !s->publishing &&
       s->next == s->batch->nreadings)
     complete(s, VQ_WRITE_OK, 0, NULL);
 }
@@ -299,122 +410,66 @@ static void on_drained(void *arg) {
 /* ---- timers ----------------------------------------------------------- */
 
 static void on_avail_timer(uv_timer_t *t) {
-  mqtt_devices_check_timeouts(t->data);
-}
-
-static void on_birth_timer(uv_timer_t *t) {
   struct mqtt_sink *s = t->data;
-  if (mqtt_client_connected(s->client)) mqtt_announce_all(s, 1);
+  mqtt_announce_timeouts(&s->ann, uv_now(s->loop), s->cfg.device_timeout_ms);
 }
 
-void mqtt_sink_schedule_announce(struct mqtt_sink *s, uint64_t delay_ms) {
-  uv_timer_start(&s->birth_timer, on_birth_timer, delay_ms, 0);
+static void on_ghost_timer(uv_timer_t *t) {
+  struct mqtt_sink *s = t->data;
+  if (mqtt_client_connected(s->client)) mqtt_announce_sweep_ghosts(&s->ann);
+  else s->ghosts_due = 1; /* at the next connect */
 }
 
 /* ---- plugin ----------------------------------------------------------- */
 
-static char *join(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  char *r = malloc(la + lb + 1);
-  if (r == NULL) return NULL;
-  memcpy(r, a, la);
-  memcpy(r + la, b, lb + 1);
-  return r;
-}
+static void sink_destroy(void *instance);
 
 static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
                        void **instance) {
   struct mqtt_sink *s = calloc(1, sizeof *s);
   struct mqtt_client_cbs cbs;
-  struct vq_text id;
-  int64_t v;
-  uint64_t ms;
-  int b, rc, i;
+  struct mqtt_disc_options disc;
+  struct vq_text t;
+  int rc, i;
 
   if (s == NULL) return -ENOMEM;
   s->host = host;
   s->ctx = ctx;
   s->loop = host->loop(ctx);
-  vq_text_init(&s->topic);
   vq_text_init(&s->payload);
-  vq_text_init(&s->scratch);
+  mqtt_registry_init(&s->reg, "");
+  if ((rc = mqtt_config_read(&s->cfg, host, ctx, 0)) < 0) goto fail;
+  s->reg.base = s->cfg.base;
   s->mid_reading = malloc(MID_SLOTS * sizeof *s->mid_reading);
-  if (s->mid_reading == NULL) {
-    free(s);
-    return -ENOMEM;
-  }
-  for (i = 0; i < MID_SLOTS; i++) s->mid_reading[i] = -1;
-
-  s->base = host->cfg_string(ctx, "base_topic");
-  s->prefix = host->cfg_string(ctx, "discovery_prefix");
-  s->ha_status_topic = host->cfg_string(ctx, "ha_status_topic");
-  host->cfg_int(ctx, "qos", &v);
-  s->qos = (int)v;
-  host->cfg_bool(ctx, "retain", &s->retain);
-  s->json = strcmp(host->cfg_string(ctx, "payload"), "json") == 0;
-  host->cfg_bool(ctx, "discovery", &s->discovery);
-  host->cfg_duration(ctx, "discovery_delay", &s->discovery_delay_ms);
-  host->cfg_duration(ctx, "device_timeout", &s->device_timeout_ms);
-
-  s->ccfg.host = host->cfg_string(ctx, "host");
-  host->cfg_bool(ctx, "tls", &s->ccfg.tls);
-  s->ccfg.port = s->ccfg.tls ? 8883 : 1883;
-  if (host->cfg_int(ctx, "port", &v) == 0) s->ccfg.port = (int)v;
-  host->cfg_duration(ctx, "keepalive", &ms);
-  s->ccfg.keepalive_s = (int)(ms / 1000);
-  host->cfg_bool(ctx, "clean_session", &s->ccfg.clean_session);
-  s->ccfg.protocol = strcmp(host->cfg_string(ctx, "protocol"), "5") == 0
-                         ? MQTT_PROTOCOL_V5
-                         : MQTT_PROTOCOL_V311;
-  s->ccfg.username = host->cfg_string(ctx, "username");
-  s->ccfg.password = host->cfg_string(ctx, "password");
-  s->ccfg.ca_file = host->cfg_string(ctx, "tls_ca_file");
-  s->ccfg.ca_path = host->cfg_string(ctx, "tls_ca_path");
-  s->ccfg.cert_file = host->cfg_string(ctx, "tls_cert_file");
-  s->ccfg.key_file = host->cfg_string(ctx, "tls_key_file");
-  host->cfg_bool(ctx, "tls_verify_host", &b);
-  s->ccfg.tls_verify_host = b;
-  host->cfg_duration(ctx, "reconnect_min", &s->ccfg.reconnect_min_ms);
-  host->cfg_duration(ctx, "reconnect_max", &s->ccfg.reconnect_max_ms);
-  if (s->ccfg.reconnect_max_ms < s->ccfg.reconnect_min_ms)
-    s->ccfg.reconnect_max_ms = s->ccfg.reconnect_min_ms;
-  host->cfg_duration(ctx, "connect_timeout", &s->ccfg.connect_timeout_ms);
-
-  vq_text_init(&id);
-  if (host->cfg_string(ctx, "client_id") != NULL) {
-    vq_text_adds(&id, host->cfg_string(ctx, "client_id"));
-  } else {
-    char hn[64] = "";
-    if (gethostname(hn, sizeof hn - 1) != 0) hn[0] = '\0';
-    vq_text_addf(&id, "vicacq-%s-%s", host->instance_id(ctx), hn);
-  }
-  s->client_id = strdup(id.data ? id.data : "vicacq");
-  vq_text_clear(&id);
-  vq_text_adds(&id, "vicacq_");
-  mqtt_topic_add_id(&id, s->client_id ? s->client_id : "");
-  s->daemon_id = strdup(id.data ? id.data : "vicacq");
-  vq_text_free(&id);
-  s->status_topic = join(s->base, "/status");
-  if (!s->client_id || !s->daemon_id || !s->status_topic) {
+  vq_text_init(&t);
+  vq_text_adds(&t, s->cfg.base);
+  vq_text_adds(&t, "/status");
+  s->status_topic = t.failed ? NULL : t.data;
+  if (s->mid_reading == NULL || s->status_topic == NULL) {
+    if (s->status_topic == NULL) vq_text_free(&t);
     rc = -ENOMEM;
     goto fail;
   }
-  if (!s->ccfg.clean_session && host->cfg_string(ctx, "client_id") == NULL)
-    host->log(ctx, VQ_LOG_WARN,
-              "clean_session = no without a client_id: the session lives as "
-              "long as the host name stays %s", s->client_id);
-  s->ccfg.client_id = s->client_id;
-  s->ccfg.will_topic = s->status_topic;
-  s->ccfg.will_payload = "offline";
+  for (i = 0; i < MID_SLOTS; i++) s->mid_reading[i] = -1;
+  s->cfg.client.will_topic = s->status_topic;
+  s->cfg.client.will_payload = "offline";
 
-  s->disc.prefix = s->prefix;
-  s->disc.base = s->base;
-  s->disc.daemon_id = s->daemon_id;
-  s->disc.origin_sw = PACKAGE_VERSION;
-  s->disc.json_payload = s->json;
-  host->cfg_duration(ctx, "expire_after", &ms);
-  s->disc.expire_after_s = (int64_t)((ms + 999) / 1000);
-  s->disc.qos = 1;
+  s->out.connected = out_connected;
+  s->out.publish = out_publish;
+  s->out.subscribe = out_subscribe;
+  s->out.arg = s;
+  memset(&disc, 0, sizeof disc);
+  disc.prefix = s->cfg.prefix;
+  disc.base = s->cfg.base;
+  disc.node = s->cfg.node_id;
+  disc.origin_sw = PACKAGE_VERSION;
+  disc.json_payload = s->cfg.json;
+  disc.expire_after_s = s->cfg.expire_after_s;
+  disc.qos = 1;
+  mqtt_announcer_init(&s->ann, host, ctx, &s->out, &s->reg, &disc,
+                      s->cfg.discovery, s->cfg.json, s->cfg.qos,
+                      s->cfg.retain);
+  mqtt_commands_init(&s->cmds, host, ctx, &s->out, &s->reg, s->cfg.base);
 
   memset(&cbs, 0, sizeof cbs);
   cbs.connected = on_connected;
@@ -423,16 +478,12 @@ static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
   cbs.published = on_published;
   cbs.drained = on_drained;
   cbs.log = on_log;
-  rc = mqtt_client_new(&s->client, s->loop, &s->ccfg, &cbs, s);
-  if (rc < 0) goto fail;
+  if ((rc = mqtt_client_new(&s->client, s->loop, &s->cfg.client, &cbs, s)) < 0)
+    goto fail;
   *instance = s;
   return 0;
 fail:
-  free(s->client_id);
-  free(s->daemon_id);
-  free(s->status_topic);
-  free(s->mid_reading);
-  free(s);
+  sink_destroy(s);
   return rc;
 }
 
@@ -440,18 +491,22 @@ static int sink_start(void *instance) {
   struct mqtt_sink *s = instance;
   uv_timer_init(s->loop, &s->avail_timer);
   uv_timer_init(s->loop, &s->birth_timer);
-  s->avail_timer.data = s->birth_timer.data = s;
-  s->timers_open = 2;
-  if (s->device_timeout_ms > 0) {
-    uint64_t every = s->device_timeout_ms / 4;
+  uv_timer_init(s->loop, &s->ghost_timer);
+  s->avail_timer.data = s->birth_timer.data = s->ghost_timer.data = s;
+  s->timers_open = 3;
+  if (s->cfg.device_timeout_ms > 0) {
+    uint64_t every = s->cfg.device_timeout_ms / 4;
     if (every > 1000) every = 1000;
     if (every < 10) every = 10;
     uv_timer_start(&s->avail_timer, on_avail_timer, every, every);
   }
-  s->host->log(s->ctx, VQ_LOG_INFO, "connecting to %s:%d as %s (MQTT %s%s)",
-               s->ccfg.host, s->ccfg.port, s->client_id,
-               s->ccfg.protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1",
-               s->ccfg.tls ? ", TLS" : "");
+  if (mqtt_ghosts_stale(&s->ann.ghosts) > 0)
+    uv_timer_start(&s->ghost_timer, on_ghost_timer, s->cfg.ghost_timeout_ms, 0);
+  s->host->log(s->ctx, VQ_LOG_INFO,
+               "connecting to %s:%d as %s (MQTT %s%s), node id %s",
+               s->cfg.client.host, s->cfg.client.port, s->cfg.client_id,
+               s->cfg.client.protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1",
+               s->cfg.client.tls ? ", TLS" : "", s->cfg.node_id);
   return mqtt_client_start(s->client);
 }
 
@@ -464,6 +519,7 @@ static void on_client_stopped(void *arg) {
   struct mqtt_sink *s = arg;
   uv_close((uv_handle_t *)&s->avail_timer, on_timer_closed);
   uv_close((uv_handle_t *)&s->birth_timer, on_timer_closed);
+  uv_close((uv_handle_t *)&s->ghost_timer, on_timer_closed);
 }
 
 static void sink_stop(void *instance, vq_stopped_cb done) {
@@ -477,6 +533,7 @@ static void sink_stop(void *instance, vq_stopped_cb done) {
     if (n == 0) complete(s, VQ_WRITE_RETRY, 0, "stopping");
     else complete(s, VQ_WRITE_PARTIAL, n, "stopping");
   }
+  mqtt_announce_save(&s->ann);
   /* The graceful "offline" (a clean disconnect does not fire the will). */
   mqtt_client_stop(s->client, s->status_topic, "offline", 1000,
                    on_client_stopped, s);
@@ -484,41 +541,38 @@ static void sink_stop(void *instance, vq_stopped_cb done) {
 
 static void sink_destroy(void *instance) {
   struct mqtt_sink *s = instance;
-  mqtt_client_free(s->client);
-  mqtt_devices_free(s);
-  mqtt_commands_free(s);
-  vq_text_free(&s->topic);
+  if (s->client != NULL) mqtt_client_free(s->client);
+  if (s->ann.host != NULL) mqtt_announcer_free(&s->ann);
+  mqtt_commands_free(&s->cmds);
+  mqtt_registry_free(&s->reg);
   vq_text_free(&s->payload);
-  vq_text_free(&s->scratch);
   free(s->pending);
   free(s->mid_reading);
-  free(s->client_id);
-  free(s->daemon_id);
   free(s->status_topic);
+  mqtt_config_free(&s->cfg);
   free(s);
 }
 
 static void sink_command_result(void *instance, uint64_t ticket, int status,
                                 const char *message) {
-  mqtt_commands_result(instance, ticket, status, message);
+  struct mqtt_sink *s = instance;
+  mqtt_commands_result(&s->cmds, ticket, status, message);
 }
 
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "mqtt",
-    PACKAGE_VERSION,
-    "MQTT state topics, Home Assistant discovery and commands",
-    VQ_KIND_SINK,
-    options,
-    NULL,
-    sink_create,
-    sink_start,
-    sink_stop,
-    sink_destroy,
-    sink_write,
-    NULL,
-    sink_command_result,
-    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+    .name = "mqtt",
+    .version = PACKAGE_VERSION,
+    .description = "MQTT state topics, Home Assistant discovery and commands",
+    .kinds = VQ_KIND_SINK,
+    .options = mqtt_options,
+    .create = sink_create,
+    .start = sink_start,
+    .stop = sink_stop,
+    .destroy = sink_destroy,
+    .write = sink_write,
+    .command_result = sink_command_result,
+    .check = mqtt_config_check,
 };
 
 VQ_PLUGIN_DECLARE(mqtt, descriptor)

@@ -222,20 +222,16 @@ static void sink_destroy(void *instance) {
 
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "stdout",
-    PACKAGE_VERSION,
-    "records to standard output as JSON lines, line protocol or text",
-    VQ_KIND_SINK,
-    options,
-    NULL,
-    sink_create,
-    sink_start,
-    sink_stop,
-    sink_destroy,
-    sink_write,
-    NULL,
-    NULL,
-    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+    .name = "stdout",
+    .version = PACKAGE_VERSION,
+    .description = "records to standard output as JSON lines, line protocol or text",
+    .kinds = VQ_KIND_SINK,
+    .options = options,
+    .create = sink_create,
+    .start = sink_start,
+    .stop = sink_stop,
+    .destroy = sink_destroy,
+    .write = sink_write,
 };
 
 VQ_PLUGIN_DECLARE(stdout, descriptor)

@@ -8,7 +8,7 @@
 
 t=vicacq/fx/fixture1/fixture/setpoint
 start_broker
-sub cmd "$t" "$t/result" "homeassistant/number/vicacq_fixture1/fixture_setpoint/config"
+sub cmd "$t" "$t/result" "homeassistant/number/vicacq_n/fx_fixture1_fixture_setpoint/config"
 sleep 0.3
 {
   cat <<INI

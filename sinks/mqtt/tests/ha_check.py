@@ -10,10 +10,15 @@ JSON_LINES the stdout sink's output of the same run.  KEY=VALUE checks a
 device block: <device>.model=..., <device>.sw_version=...,
 <device>.serial_number=...
 
-The device-class table is doc/protocols/sinks.md §1.5 (HA's DEVICE_CLASS_UNITS
-and DEVICE_CLASS_STATE_CLASSES), written out here independently of the
-plugin's own table so that a mistake in one is caught by the other.
+The device-class table is doc/protocols/sinks.md §1.5 (HA's
+DEVICE_CLASS_UNITS and DEVICE_CLASS_STATE_CLASSES), written out here
+independently of the plugin's own table so that a mistake in one is
+caught by the other.  The HA 2026.4 rules: no object_id, a
+default_entity_id "<component>.<valid object id>", short names, and enum
+options that never change between announcements of one entity.  The
+sink's node id is $NODE_ID (default "n", as tests/lib.sh sets it).
 """
+import os
 import json
 import re
 import sys
@@ -43,6 +48,10 @@ BINARY = {"battery", "battery_charging", "connectivity", "power", "problem",
           "update"}
 TOPIC = re.compile(r"^homeassistant/(sensor|binary_sensor|number)/"
                    r"[a-zA-Z0-9_-]+/[a-zA-Z0-9_-]+/config$")
+
+ENTITY_ID = re.compile(r"^(?!.+__)(?!_)[\da-z_]+(?<!_)$")
+NODE = os.environ.get("NODE_ID", "n")
+NAME_MAX = 40
 
 errors = []
 
@@ -81,6 +90,15 @@ def check_config(topic, cfg):
     for key in keys:
         if key not in cfg:
             err(f"{where}: no {key}")
+    if "object_id" in cfg:
+        err(f"{where}: object_id (HA 2026.4 ignores it)")
+    deid = cfg.get("default_entity_id", "")
+    domain, _, obj = deid.partition(".")
+    if domain != comp or not ENTITY_ID.match(obj):
+        err(f"{where}: default_entity_id {deid!r} is not {comp}.<object id>")
+    name = cfg.get("name", "")
+    if not isinstance(name, str) or not name or len(name) > NAME_MAX:
+        err(f"{where}: name {name!r} is empty or longer than {NAME_MAX}")
     if comp in ("sensor", "binary_sensor") and "state_topic" not in cfg:
         err(f"{where}: no state_topic")
     if comp == "number":
@@ -132,8 +150,11 @@ def check_config(topic, cfg):
 
 def discovery(sub, records, expects):
     configs = {}
+    options = {}
     for topic, payload in sub:
         if not topic.endswith("/config") or not topic.startswith("homeassistant/"):
+            continue
+        if payload in ("", "(null)"):  # removed (mosquitto_sub: "(null)")
             continue
         try:
             cfg = json.loads(payload)
@@ -145,14 +166,22 @@ def discovery(sub, records, expects):
             continue
         check_config(topic, cfg)
         configs[cfg.get("unique_id")] = (topic, cfg)
+        opts = cfg.get("options")
+        if topic in options and options[topic] != opts:
+            err(f"{topic}: options changed from {options[topic]} to {opts}")
+        options[topic] = opts
     devices = {}
     for r in records:
-        uid = f"vicacq_{flat(r['device'])}_{flat(r['quantity'])}"
+        uid = (f"vicacq_{NODE}_{flat(r['source'])}_{flat(r['device'])}_"
+               f"{flat(r['quantity'])}")
         if uid not in configs:
             err(f"no discovery for {r['source']}/{r['device']} {r['quantity']} ({uid})")
             continue
         topic, cfg = configs[uid]
         devices[r["device"]] = cfg["device"]
+        if cfg.get("options") is not None and r.get("value") is not None and \
+                r.get("text") not in cfg["options"]:
+            err(f"{uid}: value {r.get('text')!r} is not among the options")
         state = f"vicacq/{r['source']}/{r['device']}/{r['quantity'].replace('.', '/')}"
         if cfg.get("state_topic") != state:
             err(f"{uid}: state_topic {cfg.get('state_topic')} != {state}")

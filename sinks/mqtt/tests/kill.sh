@@ -7,7 +7,7 @@
 
 start_broker
 sub st vicacq/status 'vicacq/fx/fixture1/availability' \
-  'homeassistant/sensor/vicacq_fixture1/fixture_value_0/config'
+  'homeassistant/sensor/vicacq_n/fx_fixture1_fixture_value_0/config'
 sleep 0.3
 {
   cat <<INI
@@ -29,7 +29,7 @@ INI
 } > "$tmp/k.ini"
 run_vicacq k
 wait_for "$tmp/st" "vicacq/status online" 10
-wait_for "$tmp/st" "homeassistant/sensor/vicacq_fixture1/fixture_value_0/config {" 10
+wait_for "$tmp/st" "homeassistant/sensor/vicacq_n/fx_fixture1_fixture_value_0/config {" 10
 wait_for "$tmp/st" "vicacq/fx/fixture1/availability online" 10
 note "the source went quiet: the device becomes unavailable"
 wait_for "$tmp/st" "vicacq/fx/fixture1/availability offline" 5

@@ -135,6 +135,7 @@ mqtt_section() {
   echo "host = 127.0.0.1"
   echo "port = $port"
   echo "client_id = vicacq-$test_name-$$"
+  echo "node_id = ${NODE_ID:-n}"
   echo "discovery_delay = 0"
   for _l in "$@"; do echo "$_l"; done
 }

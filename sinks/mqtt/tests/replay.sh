@@ -73,8 +73,8 @@ note "$expect_records records replayed"
   { show "$tmp/replay.log"; fail "discovery check failed"; }
 "$PY" "$srcdir/tests/ha_check.py" state "$tmp/all" "$tmp/records.json" ||
   fail "state check failed"
-grep -q '^homeassistant/sensor/vicacq_c03b98000001/battery_soc/config .*"device_class":"battery"' "$tmp/all" ||
+grep -q '^homeassistant/sensor/vicacq_n/shunt_c03b98000001_battery_soc/config .*"device_class":"battery"' "$tmp/all" ||
   fail "no battery SOC entity for the SmartShunt"
-grep -q '^homeassistant/sensor/vicacq_c03b98000008/device_state/config .*"device_class":"enum","options":\["storage"' "$tmp/all" ||
-  fail "the charger's state is not an enum sensor with options"
+grep -q '^homeassistant/sensor/vicacq_n/shunt_c03b98000001_battery_soc/config .*"default_entity_id":"sensor.vicacq_shunt_battery_soc"' "$tmp/all" ||
+  fail "no default_entity_id for the SmartShunt's SOC"
 exit 0

@@ -1,17 +1,21 @@
 /* Home Assistant discovery payloads (mqtt_discovery.c): HA's validation
- * rules from doc/protocols/sinks.md §1.5 applied to what the vocabulary says. */
+ * rules (doc/protocols/sinks.md §1.5, HA 2026.4) applied to what the
+ * vocabulary says, and the naming scheme of unique ids, topics and
+ * default entity ids. */
 #include "config.h"
 
 #include "../../../tests/vqtest.h"
+#include <stddef.h>
+
 #include "../mqtt_discovery.h"
 
 #define INFO(name, unit, type, dc, sc, diag)                                   \
   { sizeof(struct vq_quantity_info), VQ_VALUE_##type, name, unit, name, dc, sc, \
-    diag }
+    diag, NULL, NULL, NULL, 0 }
 
 static struct vq_text t, topic;
 static const struct mqtt_disc_options opts = {
-    "homeassistant", "vicacq", "vicacq_test", "9.9", 0, 0, 1};
+    "homeassistant", "vicacq", "test", "9.9", 0, 0, 1};
 static const struct mqtt_disc_device shunt = {
     "shunt", "c03b98000001", "SmartShunt 500A/50mV", "0xA389", "4.16", NULL};
 
@@ -30,13 +34,15 @@ static const char *build(const struct mqtt_disc_options *o,
 int main(void) {
   struct mqtt_disc_entity e;
   struct mqtt_disc_options json = opts;
-  const char *labels[] = {"Off", "Bulk"};
-  const int64_t codes[] = {0, 3};
+  static const struct vq_label labels[] = {{0, "off"}, {3, "bulk"}};
   struct vq_quantity_info voltage = INFO("battery.voltage", "V", DOUBLE,
                                          "voltage", "measurement", 0);
   struct vq_quantity_info energy_bad = INFO("yield.today", "kWh", DOUBLE,
                                             "energy", "measurement", 0);
   struct vq_quantity_info state = INFO("device.state", "", ENUM, "enum", NULL, 0);
+  struct vq_quantity_info state_nolabels = state;
+  struct vq_quantity_info old_size = voltage; /* from a 1.1 host */
+  struct vq_quantity_info long_name = voltage;
   struct vq_quantity_info rssi = INFO("link.rssi", "dBm", INT,
                                       "signal_strength", "measurement", 1);
   struct vq_quantity_info online = INFO("link.online", "", BOOL,
@@ -50,6 +56,16 @@ int main(void) {
 
   vq_text_init(&t);
   vq_text_init(&topic);
+  state.short_name = "Charger state";
+  state.label_set = "charger_state";
+  state.labels = labels;
+  state.nlabels = 2;
+  voltage.short_name = "Battery voltage";
+  voltage.description = "Battery voltage, at the shunt's terminals, as measured";
+  old_size.size = (uint32_t)offsetof(struct vq_quantity_info, short_name);
+  old_size.short_name = "must not be read";
+  long_name.short_name =
+      "A short name that is far longer than forty characters allow";
 
   /* The table itself. */
   CHECK(mqtt_ha_unit_ok("voltage", "V"));
@@ -78,14 +94,17 @@ int main(void) {
   e.unit = "V";
   e.info = &voltage;
   build(&opts, &e);
-  CHECK_STR(topic.data,
-            "homeassistant/sensor/vicacq_c03b98000001/battery_voltage/config");
-  HAS("\"unique_id\":\"vicacq_c03b98000001_battery_voltage\"");
+  CHECK_STR(topic.data, "homeassistant/sensor/vicacq_test/"
+                        "shunt_c03b98000001_battery_voltage/config");
+  HAS("\"name\":\"Battery voltage\",");
+  HAS("\"unique_id\":\"vicacq_test_shunt_c03b98000001_battery_voltage\"");
+  HAS("\"default_entity_id\":\"sensor.vicacq_shunt_battery_voltage\"");
+  HASNT("object_id");
   HAS("\"state_topic\":\"vicacq/shunt/c03b98000001/battery/voltage\"");
   HAS("\"device_class\":\"voltage\"");
   HAS("\"state_class\":\"measurement\"");
   HAS("\"unit_of_measurement\":\"V\"");
-  HAS("\"identifiers\":[\"vicacq_c03b98000001\"]");
+  HAS("\"identifiers\":[\"vicacq_test_shunt_c03b98000001\"]");
   HAS("\"manufacturer\":\"Victron Energy\"");
   HAS("\"model\":\"SmartShunt 500A/50mV\"");
   HAS("\"sw_version\":\"4.16\"");
@@ -109,13 +128,47 @@ int main(void) {
   build(&opts, &e);
   HAS("\"unit_of_measurement\":\"\xce\xbcV\"");
 
-  /* energy with measurement: the state class goes. */
+  /* Names: never the long description; a 1.1-sized entry is not read past
+   * its size; at most 40 bytes, cut at a word. */
+  e.unit = "V";
+  e.info = &old_size;
+  build(&opts, &e);
+  HAS("\"name\":\"Battery voltage\",");
+  e.info = &long_name;
+  build(&opts, &e);
+  HAS("\"name\":\"A short name that is far longer than\",");
+  e.info = NULL;
+  e.quantity = "history.day_sequence";
+  build(&opts, &e);
+  HAS("\"name\":\"History day sequence\",");
+  HAS("\"default_entity_id\":\"sensor.vicacq_shunt_history_day_sequence\"");
+  vq_text_clear(&t);
+  mqtt_disc_name(&t, NULL, "x.\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  CHECK(t.len <= MQTT_DISC_NAME_MAX);
+  CHECK(vq_utf8_valid(t.data)); /* not cut inside a character */
+
+  /* Entity ids are slugs HA accepts: lowercase, single '_'. */
+  {
+    struct mqtt_disc_device odd = shunt;
+    odd.source = "Shunt--Main.2";
+    vq_text_clear(&t);
+    mqtt_disc_entity_id(&t, "sensor", &odd, "battery.voltage");
+    CHECK_STR(t.data, "sensor.vicacq_shunt_main_2_battery_voltage");
+  }
+
+  /* Energy for the Energy dashboard: a counter with a state class HA does
+   * not allow for energy becomes total_increasing, a valid one stays. */
   e.quantity = "yield.today";
   e.unit = "kWh";
   e.info = &energy_bad;
   build(&opts, &e);
   HAS("\"device_class\":\"energy\"");
-  HASNT("state_class");
+  HAS("\"state_class\":\"total_increasing\"");
+  HAS("\"unit_of_measurement\":\"kWh\"");
+  energy_bad.ha_state_class = "total";
+  build(&opts, &e);
+  HAS("\"state_class\":\"total\"");
 
   /* Ah: no device class, a state class. */
   e.quantity = "battery.consumed_ah";
@@ -131,16 +184,14 @@ int main(void) {
   e.type = VQ_VALUE_ENUM;
   e.unit = "";
   e.info = &state;
-  e.labels = labels;
-  e.codes = codes;
-  e.nlabels = 2;
   build(&opts, &e);
+  HAS("\"name\":\"Charger state\",");
   HAS("\"device_class\":\"enum\"");
-  HAS("\"options\":[\"Off\",\"Bulk\"]");
+  HAS("\"options\":[\"off\",\"bulk\"]");
   HASNT("unit_of_measurement");
   HASNT("state_class");
-  /* ... without labels yet: plain text. */
-  e.nlabels = 0;
+  /* ... a quantity without a label set: plain text, never learned. */
+  e.info = &state_nolabels;
   build(&opts, &e);
   HASNT("device_class");
   HASNT("options");
@@ -162,8 +213,9 @@ int main(void) {
   e.unit = "";
   e.info = &online;
   build(&opts, &e);
-  CHECK_STR(topic.data,
-            "homeassistant/binary_sensor/vicacq_c03b98000001/link_online/config");
+  CHECK_STR(topic.data, "homeassistant/binary_sensor/vicacq_test/"
+                        "shunt_c03b98000001_link_online/config");
+  HAS("\"default_entity_id\":\"binary_sensor.vicacq_shunt_link_online\"");
   HAS("\"payload_on\":\"ON\"");
   HAS("\"device_class\":\"connectivity\"");
   HASNT("state_class");
@@ -188,8 +240,9 @@ int main(void) {
   e.max = 25;
   e.step = 0.1;
   build(&opts, &e);
-  CHECK_STR(topic.data, "homeassistant/number/vicacq_c03b98000001/"
-                        "charger_current_limit/config");
+  CHECK_STR(topic.data, "homeassistant/number/vicacq_test/"
+                        "shunt_c03b98000001_charger_current_limit/config");
+  HAS("\"default_entity_id\":\"number.vicacq_shunt_charger_current_limit\"");
   HAS("\"command_topic\":\"vicacq/shunt/c03b98000001/charger/current_limit/set\"");
   HAS("\"min\":3,\"max\":25,\"step\":0.1");
   HAS("\"retain\":false");
@@ -202,7 +255,7 @@ int main(void) {
   e.type = VQ_VALUE_DOUBLE;
   e.unit = "V";
   build(&opts, &e);
-  HAS("\"name\":\"fixture.value.0\"");
+  HAS("\"name\":\"Fixture value 0\"");
   HAS("\"state_class\":\"measurement\"");
   HASNT("device_class");
 
@@ -213,13 +266,10 @@ int main(void) {
   e.quantity = "device.state";
   e.type = VQ_VALUE_ENUM;
   e.info = &state;
-  e.labels = labels;
-  e.codes = codes;
-  e.nlabels = 2;
   build(&json, &e);
   HAS("\"state_topic\":\"vicacq/shunt/c03b98000001\"");
   HAS("value_json['values'].get('device.state', '')");
-  HAS("{0:'Off',3:'Bulk'}");
+  HAS("{0:'off',3:'bulk'}");
   HAS("\"expire_after\":120");
 
   /* The daemon's own device. */
@@ -229,6 +279,24 @@ int main(void) {
   mqtt_disc_daemon_payload(&t, &opts);
   CHECK_STR(topic.data, "homeassistant/binary_sensor/vicacq_test/status/config");
   HAS("\"identifiers\":[\"vicacq_test\"]");
+  HAS("\"default_entity_id\":\"binary_sensor.vicacq_test_status\"");
+  HASNT("object_id");
+
+  /* Two sources that see the same device id: two entities. */
+  {
+    struct mqtt_disc_device a = shunt, b = shunt;
+    struct vq_text ua, ub;
+    a.source = "bmv1";
+    b.source = "bmv2";
+    a.device = b.device = "pid-0203";
+    vq_text_init(&ua);
+    vq_text_init(&ub);
+    mqtt_disc_unique_id(&ua, &opts, &a, "battery.voltage");
+    mqtt_disc_unique_id(&ub, &opts, &b, "battery.voltage");
+    CHECK(strcmp(ua.data, ub.data) != 0);
+    vq_text_free(&ua);
+    vq_text_free(&ub);
+  }
   HAS("\"state_topic\":\"vicacq/status\"");
   CHECK(!t.failed && !topic.failed);
 

@@ -15,7 +15,7 @@ simport=$(cat "$tmp/sim.port")
 
 t=vicacq/ip22/HQ2249TNFVM/charger/current_limit
 start_broker
-sub cmd "$t" "$t/result" "homeassistant/number/vicacq_HQ2249TNFVM/charger_current_limit/config"
+sub cmd "$t" "$t/result" "homeassistant/number/vicacq_n/ip22_HQ2249TNFVM_charger_current_limit/config"
 sleep 0.3
 {
   cat <<INI
