@@ -48,7 +48,7 @@ struct mqtt_disc_options {
 #define MQTT_DISC_NAME_MAX 40
 
 /* Device classes HA knows for sensors, with the units it accepts
- * (sinks.md §1.5).  1 when `unit` may go with `device_class`. */
+ * (doc/protocols/sinks.md §1.5).  1 when `unit` may go with `device_class`. */
 int mqtt_ha_unit_ok(const char *device_class, const char *unit);
 /* 1 when `state_class` is allowed for `device_class` (NULL: no class). */
 int mqtt_ha_state_class_ok(const char *device_class, const char *state_class);

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "../../../tests/vqtest.h"
+#include "vqtest.h"
 #include "../mqtt_commands.h"
 
 static int parse(const char *p, size_t len, double *v) {

@@ -4,7 +4,7 @@
  * default entity ids. */
 #include "config.h"
 
-#include "../../../tests/vqtest.h"
+#include "vqtest.h"
 #include <stddef.h>
 
 #include "../mqtt_discovery.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../../tests/vqtest.h"
+#include "vqtest.h"
 #include "../mqtt_ghosts.h"
 
 static char cleared[8][128];

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "../../../tests/vqtest.h"
+#include "vqtest.h"
 #include "../mqtt_topics.h"
 
 static const char *built(struct vq_text *t) { return t->len ? t->data : ""; }
