@@ -8,7 +8,8 @@ Rules (doc/design.md §1):
   - A citation names a document by its path from the top of the tree,
     `doc/<name>.md` or `doc/protocols/<name>.md`, optionally followed by
     sections: `doc/protocols/ble-adv.md §5.2`, `§2.1-2.4`, `§5.2, §1.5`.
-  - A bare `§N` cites the document named last before it in the same file;
+  - A bare `§N` cites the document named last before it in the same file
+    (an outside standard, `RFC 8259 §6`, is named but not checked);
     in a Markdown file under doc/, a heading line makes the file itself the
     current document again.
   - The document must exist, and every cited section must be a heading of
@@ -37,11 +38,16 @@ PRUNED = {".git", "autom4te.cache", ".deps", ".libs", "_build", "_inst",
 SELF = os.path.join("doc", "check_refs.py")
 
 DOC_PATH = r"doc/(?:protocols/)?[A-Za-z0-9_.-]+\.md"
+# Outside documents cited by section (RFC 8259 §6): their sections are not
+# ours to check.
+EXTERNAL_DOC = r"\bRFC\s*\d+"
 SECTION = r"\d+(?:\.\d+)*"
 # A document path, or a section mark with an optional range end.
 TOKEN = re.compile(r"(?P<doc>(?<![A-Za-z0-9_/.:-])" + DOC_PATH + r")"
+                   r"|(?P<ext>" + EXTERNAL_DOC + r")"
                    r"|§\s*(?P<sec>" + SECTION + r")"
                    r"(?:\s*[-–]\s*(?P<end>" + SECTION + r")(?![\d.]*\w))?")
+EXTERNAL = object()
 HEADING = re.compile(r"^#{1,6}\s+(" + SECTION + r")\.?(?:\s|$)")
 
 FORBIDDEN = [
@@ -109,6 +115,11 @@ def check_file(top, path, problems):
                 if sections_of(os.path.join(top, current)) is None:
                     problems.append("%s: %s does not exist" % (where, current))
                 continue
+            if m.group("ext"):
+                current = EXTERNAL
+                continue
+            if current is EXTERNAL:
+                continue
             if current is None:
                 problems.append("%s: §%s cites no document (name one before it)"
                                 % (where, m.group("sec")))
@@ -139,7 +150,7 @@ def self_test():
         "doc/design.md": "# d\n## 3. Three\nSee doc/protocols/x.md §2, §1.2.\n"
                          "## 4. Four\nBack home: §3.\n",
         "good.c": "/* doc/protocols/x.md §1.2; then §2 and §1-2. */\n"
-                  "/* doc/design.md §3 */\n",
+                  "/* doc/design.md §3; RFC 8259 §6 */\n",
         "bad_section.c": "/* doc/protocols/x.md §7 */\n",
         "bad_range.c": "/* doc/protocols/x.md §1-3 */\n",
         "bad_doc.c": "/* doc/protocols/missing.md §1 */\n",
