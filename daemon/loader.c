@@ -9,6 +9,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "vocabulary.h"
 
 struct module {
   char *name;
@@ -53,6 +54,7 @@ const char *vq_loader_search_path(void) { return search_path; }
 
 void vq_loader_shutdown(void) {
   size_t i;
+  vq_vocabulary_forget_declared(); /* they point into the modules */
   for (i = 0; i < nmodules; i++) {
     lt_dlclose(modules[i].handle);
     free(modules[i].name);
@@ -196,6 +198,13 @@ const struct vq_plugin *vq_loader_get(const char *name, char *err,
   }
   if (strcmp(p->name, name) != 0)
     vq_warn("%s calls itself '%s'", where, p->name);
+  /* ABI 1.2: the quantities it declares join the vocabulary, or the
+   * plugin is refused (a 1.1 plugin's slot there was reserved). */
+  if (p->abi_minor >= 2 &&
+      vq_vocabulary_declare(name, p->quantities, err, errlen) != 0) {
+    lt_dlclose(handle);
+    return NULL;
+  }
 
   grown = realloc(modules, (nmodules + 1) * sizeof *modules);
   if (grown == NULL || (grown[nmodules].name = strdup(name)) == NULL) {
@@ -271,4 +280,18 @@ size_t vq_loader_list(char ***names) {
   if (st.n) qsort(st.names, st.n, sizeof *st.names, compare_strings);
   *names = st.names;
   return st.n;
+}
+
+size_t vq_loader_load_all(void) {
+  char **names, err[1024];
+  size_t n = vq_loader_list(&names), i, failed = 0;
+  for (i = 0; i < n; i++) {
+    if (vq_loader_get(names[i], err, sizeof err) == NULL) {
+      vq_warn("%s", err);
+      failed++;
+    }
+    free(names[i]);
+  }
+  free(names);
+  return failed;
 }

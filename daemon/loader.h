@@ -31,6 +31,11 @@ int vq_loader_check_descriptor(const struct vq_plugin *p, const char *where,
  * their number (and the array in *names: free each and the array). */
 size_t vq_loader_list(char ***names);
 
+/* Load every plugin module in the search path (so that the quantities
+ * they declare are in the vocabulary); each one that fails to load is
+ * logged as a warning.  Returns how many failed. */
+size_t vq_loader_load_all(void);
+
 /* The oldest descriptor size the host accepts: everything up to and
  * including command_result existed in ABI 1.0. */
 #define VQ_PLUGIN_MIN_SIZE                                                     \

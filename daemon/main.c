@@ -36,7 +36,8 @@ static void usage(FILE *out) {
           "      --list-plugins     list the plugins found\n"
           "      --help-plugin NAME describe a plugin's options\n"
           "      --plugin-path DIRS extra plugin directories (colon-separated)\n"
-          "      --list-quantities  print the quantity vocabulary (Markdown)\n"
+          "      --list-quantities  print the quantity vocabulary and label sets, with\n"
+          "                         the plugins' own quantities (Markdown)\n"
           "  -V, --version          print the version\n"
           "  -h, --help             this text\n"
           "\n"
@@ -300,9 +301,7 @@ int main(int argc, char **argv) {
         return EXIT_CONFIG;
       }
       break;
-    case OPT_QUANTITIES:
-      vq_vocabulary_markdown(stdout);
-      return EXIT_OK;
+    case OPT_QUANTITIES: list = 2; break;
     case 'V':
       printf("vicacq %s (plugin ABI %d.%d, libuv %s)\n", PACKAGE_VERSION,
              VQ_ABI_MAJOR, VQ_ABI_MINOR, uv_version_string());
@@ -323,7 +322,12 @@ int main(int argc, char **argv) {
   if (log_level >= 0) vq_log_setup(log_level, VQ_LOG_STDERR);
   if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
 
-  if (list || help_name) {
+  if (list == 2) {
+    /* Plugins declare quantities (ABI 1.2): load every one first. */
+    vq_loader_load_all();
+    vq_vocabulary_markdown(stdout);
+    rc = EXIT_OK;
+  } else if (list || help_name) {
     rc = list ? list_plugins() : help_plugin(help_name);
   } else if (config == NULL) {
     usage(stderr);

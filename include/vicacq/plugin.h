@@ -90,10 +90,13 @@ enum vq_value_type {
   VQ_VALUE_INT = 2,     /**< value.i64 */
   VQ_VALUE_BOOL = 3,    /**< value.i64, 0 or 1 */
   VQ_VALUE_STRING = 4,  /**< value.str (UTF-8, NUL-terminated) */
-  VQ_VALUE_ENUM = 5,    /**< value.i64 is the code, text its label (or NULL
-                             when the code has no known label) */
+  VQ_VALUE_ENUM = 5,    /**< value.i64 is the code, text its label, or
+                             "unknown_<code>" when the code has none (ABI
+                             1.2; older producers may leave it NULL) */
   VQ_VALUE_BITMASK = 6  /**< value.i64 holds the bits, text the labels of the
-                             set bits joined by ',' ("" when none is set) */
+                             set bits in bit order joined by ',' ("bit_<n>"
+                             for a bit without a label), "none" when no bit
+                             is set (ABI 1.2; older producers sent "") */
 };
 
 /** Record flags. */

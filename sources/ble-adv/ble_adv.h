@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "vicacq/plugin.h"
+#include "victron.h"
 
 /* Bluetooth SIG company identifier of Victron Energy BV. */
 #define BLE_ADV_COMPANY_ID 0x02E1u
@@ -64,33 +65,18 @@ enum ble_adv_status ble_adv_parse_header(const uint8_t *data, size_t len,
 
 /* ---- tables ------------------------------------------------------------ */
 
-struct ble_label {
-  int64_t code;
-  const char *text;
-};
-
-/* Labels of a field: an enumeration (code -> text), bit names of a bitmask
- * (index = bit), or names of 2-bit fields plus their state names. */
-struct ble_labels {
-  const struct ble_label *codes;
-  size_t ncodes;
-  const char *const *names; /* bitmask bits / 2-bit fields */
-  size_t nnames;
-  const char *const *states; /* 2-bit fields: state name per value */
-};
-
 enum ble_field_kind {
   BLE_NUMBER = 1, /* double: raw * scale + offset (after sign/negate) */
   BLE_INT,        /* integer code without labels */
   BLE_ENUM,       /* code with a label */
-  BLE_BITMASK,    /* bits with labels */
-  BLE_PAIRS       /* 2-bit fields, emitted as a bitmask */
+  BLE_BITMASK     /* bits with labels (or 2-bit fields: a VIC_PAIRS set) */
 };
 
 #define BLE_F_SIGNED 0x1u /* two's complement within the width */
 #define BLE_F_NEGATE 0x2u /* value = -raw (consumed Ah, §5.2) */
 #define BLE_F_NA 0x4u     /* `na` is the not-available raw value */
 #define BLE_F_COND 0x8u   /* present only when the cond field == cond_value */
+#define BLE_F_NA2 0x10u   /* `na2` is a second not-available raw value */
 
 /* One field of a record layout: where it is and how it becomes a record. */
 struct ble_field {
@@ -98,8 +84,9 @@ struct ble_field {
   uint8_t bit, width, kind, flags;
   uint32_t na; /* raw value (width bits, unsigned view) meaning NA */
   double scale, offset;
-  const struct ble_labels *labels;
+  const struct vic_label_set *labels; /* BLE_ENUM, BLE_BITMASK */
   uint8_t cond_bit, cond_width, cond_value;
+  uint32_t na2; /* with BLE_F_NA2 */
 };
 
 struct ble_layout {
@@ -118,14 +105,6 @@ const struct ble_layout *ble_adv_layout_by_type(uint8_t record_type);
 /* Record type name for scan output ("battery monitor"), "unknown" if none. */
 const char *ble_adv_record_name(uint8_t record_type);
 
-/* ---- products ---------------------------------------------------------- */
-
-/* Product name for a model id, or NULL. */
-const char *ble_adv_product_name(uint16_t model_id);
-/* Number of entries and the i-th one (for tests). */
-size_t ble_adv_product_count(void);
-uint16_t ble_adv_product_id_at(size_t i);
-
 /* ---- decoding ---------------------------------------------------------- */
 
 /* A decoded advertisement.  Records point into `text` and into the static
@@ -134,12 +113,12 @@ struct ble_adv_reading {
   uint16_t model_id;
   uint8_t record_type;
   uint16_t nonce;
-  const char *product;        /* NULL when the model id is unknown */
+  const char *product;        /* vic_product_name(), NULL when unknown */
   char product_id[8];         /* "0xA389" */
   uint32_t nrecords;
   struct vq_record records[BLE_ADV_MAX_RECORDS];
   size_t text_used;
-  char text[1024];            /* bitmask label strings */
+  char text[1024];            /* enum fallback and bitmask label strings */
 };
 
 /* Read `width` (1..32) bits at payload bit `bit`, LSB-first (§3).  Returns

@@ -1,7 +1,6 @@
 /* Table-driven decoder: a layout (ble_adv_tables.c) applied to a decrypted
  * payload.  Pure; never reads past the payload length. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "ble_adv.h"
@@ -29,69 +28,39 @@ static int64_t sign_extend(uint32_t raw, unsigned width) {
   return raw;
 }
 
-/* Append to the reading's text arena; returns the start or "" if full. */
-static char *text_start(struct ble_adv_reading *out) {
+/* Room for one text in the reading's arena: the next free byte and how
+ * many are left. */
+static char *arena(struct ble_adv_reading *out, size_t *room) {
+  *room = sizeof out->text - out->text_used;
   return out->text + out->text_used;
 }
 
-static void text_append(struct ble_adv_reading *out, const char *s, int comma) {
-  size_t room = sizeof out->text - out->text_used;
-  size_t need = strlen(s) + (comma ? 1 : 0);
-  if (need + 1 > room) return; /* the arena fits every label set; belt */
-  if (comma) out->text[out->text_used++] = ',';
-  memcpy(out->text + out->text_used, s, need - (comma ? 1 : 0));
-  out->text_used += need - (comma ? 1 : 0);
-  out->text[out->text_used] = '\0';
+/* Keep the text just written at `t` (through its NUL). */
+static const char *arena_keep(struct ble_adv_reading *out, const char *t) {
+  out->text_used += strlen(t) + 1;
+  return t;
 }
 
-static const char *bitmask_text(struct ble_adv_reading *out,
-                                 const struct ble_labels *lab, uint32_t raw,
-                                 unsigned width) {
-  char *start = text_start(out);
-  char name[16];
-  unsigned i;
-  int n = 0;
-  if (sizeof out->text - out->text_used < 2) return "";
-  *start = '\0';
-  for (i = 0; i < width; i++) {
-    if (!(raw & (1u << i))) continue;
-    if (i < lab->nnames && lab->names[i] != NULL) {
-      text_append(out, lab->names[i], n > 0);
-    } else {
-      snprintf(name, sizeof name, "bit%u", i);
-      text_append(out, name, n > 0);
-    }
-    n++;
-  }
-  out->text_used++; /* keep the NUL */
-  return start;
+/* Enum text: the label (static), else "unknown_<code>" in the arena. */
+static const char *enum_text(struct ble_adv_reading *out,
+                             const struct vic_label_set *set, int64_t code) {
+  size_t room;
+  char *t = arena(out, &room);
+  const char *label;
+  if (room < VIC_CODE_TEXT_MAX) return "unknown"; /* the arena fits every record */
+  label = vic_enum_text(set, code, t, room);
+  return label == t ? arena_keep(out, t) : label;
 }
 
-static const char *pairs_text(struct ble_adv_reading *out,
-                              const struct ble_labels *lab, uint32_t raw,
-                              unsigned width) {
-  char *start = text_start(out);
-  char item[64];
-  unsigned i;
-  int n = 0;
-  if (sizeof out->text - out->text_used < 2) return "";
-  *start = '\0';
-  for (i = 0; i < width / 2 && i < lab->nnames; i++) {
-    unsigned v = (raw >> (2 * i)) & 3u;
-    if (lab->states[v] == NULL) continue; /* not supported / NA */
-    snprintf(item, sizeof item, "%s=%s", lab->names[i], lab->states[v]);
-    text_append(out, item, n > 0);
-    n++;
-  }
-  out->text_used++;
-  return start;
-}
-
-static const char *enum_text(const struct ble_labels *lab, int64_t code) {
-  size_t i;
-  for (i = 0; i < lab->ncodes; i++)
-    if (lab->codes[i].code == code) return lab->codes[i].text;
-  return NULL;
+/* Bitmask text (set bits' labels, or "field=state" of a pairs set). */
+static const char *bits_text(struct ble_adv_reading *out,
+                             const struct vic_label_set *set, uint32_t raw,
+                             unsigned width) {
+  size_t room;
+  char *t = arena(out, &room);
+  if (room < sizeof "none") return "none";
+  vic_bits_text(set, raw, width, t, room); /* -ENOSPC keeps whole labels */
+  return arena_keep(out, t);
 }
 
 int ble_adv_decode(uint8_t record_type, uint16_t model_id,
@@ -102,7 +71,7 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
   if (layout == NULL) return -1;
   out->model_id = model_id;
   out->record_type = record_type;
-  out->product = ble_adv_product_name(model_id);
+  out->product = vic_product_name(model_id);
   {
     /* "0x%04X" by hand: snprintf costs as much as a whole field. */
     static const char hex[] = "0123456789ABCDEF";
@@ -134,7 +103,8 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
     r->unit = NULL;
     r->flags = 0;
     r->text = NULL;
-    if (!have || ((f->flags & BLE_F_NA) && raw == f->na)) {
+    if (!have || ((f->flags & BLE_F_NA) && raw == f->na) ||
+        ((f->flags & BLE_F_NA2) && raw == f->na2)) {
       r->flags = VQ_RECORD_NA;
       raw = 0;
     }
@@ -162,17 +132,12 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
     case BLE_ENUM:
       r->type = VQ_VALUE_ENUM;
       r->value.i64 = v;
-      r->text = (r->flags & VQ_RECORD_NA) ? NULL : enum_text(f->labels, v);
+      r->text = (r->flags & VQ_RECORD_NA) ? NULL : enum_text(out, f->labels, v);
       break;
     case BLE_BITMASK:
       r->type = VQ_VALUE_BITMASK;
       r->value.i64 = v;
-      r->text = bitmask_text(out, f->labels, raw, f->width);
-      break;
-    case BLE_PAIRS:
-      r->type = VQ_VALUE_BITMASK;
-      r->value.i64 = v;
-      r->text = pairs_text(out, f->labels, raw, f->width);
+      r->text = bits_text(out, f->labels, raw, f->width);
       break;
     default:
       continue;

@@ -292,7 +292,7 @@ static void print_scan(struct src *s) {
   for (i = 0; i < s->ndevs; i++) {
     const struct dev *d = &s->devs[i];
     char a[18], product[64], record[40], rssi[8];
-    const char *pn = d->has_record ? ble_adv_product_name(d->model_id) : NULL;
+    const char *pn = d->has_record ? vic_product_name(d->model_id) : NULL;
     ble_addr_format(d->addr, a);
     if (pn != NULL)
       snprintf(product, sizeof product, "%s", pn);

@@ -6,170 +6,23 @@
 
 #define N_(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- enumerations ------------------------------------------------------ */
-
-/* §6.1 device state / operation mode. */
-static const struct ble_label state_codes[] = {
-  {0, "off"}, {1, "low_power"}, {2, "fault"}, {3, "bulk"},
-  {4, "absorption"}, {5, "float"}, {6, "storage"}, {7, "equalize"},
-  {8, "passthru"}, {9, "inverting"}, {10, "assisting"}, {11, "power_supply"},
-  {244, "sustain"}, {245, "starting_up"}, {246, "repeated_absorption"},
-  {247, "auto_equalize"}, {248, "battery_safe"},
-  /* 0xF9: "active" (keshavdv, theengs) vs "load_detect" (ESPHome).  Seen
-   * from Smart BatteryProtect with its output on, where "active" fits. */
-  {249, "active"},
-  {250, "blocked"}, {251, "test"}, {252, "external_control"},
-};
-static const struct ble_labels device_state = {state_codes, N_(state_codes), NULL, 0, NULL};
-
-/* §6.2 charger error (VE_REG_CHR_ERROR_CODE). */
-static const struct ble_label error_codes[] = {
-  {0, "no_error"}, {1, "battery_temperature_high"}, {2, "battery_voltage_high"},
-  {3, "remote_temperature_sensor_failure"}, {4, "remote_temperature_sensor_failure"},
-  {5, "remote_temperature_sensor_failure_latched"},
-  {6, "remote_voltage_sense_failure"}, {7, "remote_voltage_sense_failure"},
-  {8, "remote_voltage_sense_failure"}, {11, "battery_high_ripple"},
-  {14, "battery_temperature_low"}, {17, "charger_temperature_high"},
-  {18, "charger_over_current"}, {19, "charger_current_reversed"},
-  {20, "bulk_time_limit_exceeded"}, {21, "current_sensor_issue"},
-  {22, "internal_temperature_sensor_failure"}, {23, "internal_temperature_sensor_failure"},
-  {24, "fan_failure"}, {26, "terminals_overheated"}, {27, "charger_short_circuit"},
-  {28, "power_stage_issue"}, {29, "over_charge_protection"},
-  {33, "pv_input_voltage_high"}, {34, "pv_input_current_high"}, {35, "pv_over_power"},
-  {38, "input_shutdown_battery_voltage"}, {39, "input_shutdown_current_flow"},
-  {40, "pv_input_failed_to_shutdown"}, {41, "inverter_shutdown_pv_isolation"},
-  {42, "inverter_shutdown_pv_isolation"}, {43, "inverter_shutdown_ground_fault"},
-  {50, "inverter_overload"}, {51, "inverter_temperature_high"},
-  {52, "inverter_peak_current"}, {53, "inverter_output_voltage"},
-  {54, "inverter_output_voltage"}, {55, "inverter_self_test_failed"},
-  {56, "inverter_self_test_failed"}, {57, "inverter_ac_voltage_on_output"},
-  {58, "inverter_self_test_failed"}, {65, "communication_warning"},
-  {66, "incompatible_device"}, {67, "bms_connection_lost"},
-  {68, "network_misconfigured"}, {69, "network_misconfigured"},
-  {70, "network_misconfigured"}, {71, "network_misconfigured"},
-  {80, "pv_input_shutdown"}, {81, "pv_input_shutdown"}, {82, "pv_input_shutdown"},
-  {83, "pv_input_shutdown"}, {84, "pv_input_shutdown"}, {85, "pv_input_shutdown"},
-  {86, "pv_input_shutdown"}, {87, "pv_input_shutdown"},
-  {114, "cpu_temperature_high"}, {116, "calibration_data_lost"},
-  {117, "invalid_firmware"}, {119, "settings_invalid"}, {121, "tester_fail"},
-  {200, "internal_dc_voltage_error"}, {201, "internal_dc_voltage_error"},
-  {202, "pv_residual_current_sensor_failure"}, {203, "internal_supply_voltage_error"},
-  {205, "internal_supply_voltage_error"}, {212, "internal_supply_voltage_error"},
-  {215, "internal_supply_voltage_error"},
-};
-static const struct ble_labels charger_error = {error_codes, N_(error_codes), NULL, 0, NULL};
-
-/* VE.Bus error codes are in no public source (§6.14): codes only. */
-static const struct ble_labels no_labels = {NULL, 0, NULL, 0, NULL};
-
-/* §6.3 off reason (32 bits; 16-31 reserved). */
-static const char *const off_reason_bits[] = {
-  "no_input_power", "power_switch", "device_mode", "remote_input",
-  "protection_active", "paygo_out_of_credit", "bms", "engine_shutdown",
-  "analysing_input_voltage", "low_battery_temperature", "no_pv_power",
-  "battery_voltage_low", "ac_input_voltage_low", "slave_out_of_sync",
-  "not_enough_inverters", "alarm_prevents_start",
-};
-static const struct ble_labels off_reason = {NULL, 0, off_reason_bits, N_(off_reason_bits), NULL};
-
-/* §6.4 alarm / warning reason. */
-static const char *const alarm_bits[] = {
-  "low_voltage", "high_voltage", "low_soc", "low_starter_voltage",
-  "high_starter_voltage", "low_temperature", "high_temperature",
-  "mid_voltage", "overload", "dc_ripple", "low_ac_out_voltage",
-  "high_ac_out_voltage", "short_circuit", "bms_lockout", "bms_cable_failure",
-};
-static const struct ble_labels alarm_reason = {NULL, 0, alarm_bits, N_(alarm_bits), NULL};
-
-/* §6.5 aux input; 3 = none is the NA value. */
-static const struct ble_label aux_codes[] = {
-  {0, "starter_voltage"}, {1, "midpoint_voltage"}, {2, "temperature"},
-};
-static const struct ble_labels aux_input = {aux_codes, N_(aux_codes), NULL, 0, NULL};
-
-/* §6.6 active AC input (record encoding). */
-static const struct ble_label ac_in_codes[] = {
-  {0, "ac_in_1"}, {1, "ac_in_2"}, {2, "not_connected"},
-};
-static const struct ble_labels ac_in_active = {ac_in_codes, N_(ac_in_codes), NULL, 0, NULL};
-
-/* §6.7 alarm notification. */
-static const struct ble_label alarm_codes[] = {
-  {0, "no_alarm"}, {1, "warning"}, {2, "alarm"},
-};
-static const struct ble_labels alarm_notification = {alarm_codes, N_(alarm_codes), NULL, 0, NULL};
-
-/* §6.8 balancer status. */
-static const struct ble_label balancer_codes[] = {
-  {0, "unknown"}, {1, "balanced"}, {2, "balancing"}, {3, "imbalance"},
-};
-static const struct ble_labels balancer = {balancer_codes, N_(balancer_codes), NULL, 0, NULL};
-
-/* §6.9 BMS flags (velib order). */
-static const char *const bms_flag_bits[] = {
-  "charged", "almost_charged", "discharged", "almost_discharged", "charging",
-  "discharging", "balancing", "relay_discharge", "relay_charge",
-  "alarm_over_voltage", "warning_over_voltage", "alarm_under_voltage",
-  "warning_under_voltage", "warning_charge_current",
-  "warning_discharge_current", "alarm_over_temperature",
-  "warning_over_temperature", "warning_under_temperature_charge",
-  "alarm_under_temperature_charge", "warning_under_temperature_discharge",
-  "alarm_under_temperature_discharge", "low_soc", "under_temperature",
-  "short_circuit", "hardware_failure", "allowed_to_charge",
-  "allowed_to_discharge", "pre_alarm", "bad_contactor", "high_current_alarm",
-};
-static const struct ble_labels bms_flags = {NULL, 0, bms_flag_bits, N_(bms_flag_bits), NULL};
-
-/* §6.10 BatteryProtect output state: velib's VE_REG_DC_OUTPUT_STATUS. */
-static const struct ble_label output_codes[] = {
-  {0, "off"}, {1, "on"}, {2, "scheduled"}, {3, "activating"},
-};
-static const struct ble_labels output_state = {output_codes, N_(output_codes), NULL, 0, NULL};
-
-/* §6.11 Lynx BMS IO status: 2-bit fields, LSB-first. */
-static const char *const io_fields[] = {
-  "contactor_closed", "allowed_to_charge", "allowed_to_discharge",
-  "user_relay", "aux_output", "remote_enabled", "alternator_allowed_to_charge",
-};
-static const char *const io_states[] = {NULL, "yes", "no", "invalid"};
-static const struct ble_labels bms_io = {NULL, 0, io_fields, N_(io_fields), io_states};
-
-/* §6.12 Lynx BMS warnings/alarms: nine 2-bit fields, 0 = unsupported. */
-static const char *const wa_fields[] = {
-  "low_cell_voltage", "high_current", "high_bms_temperature",
-  "high_contactor_resistance", "bms_cable_fault", "load_disconnect",
-  "field7", "field8", "field9",
-};
-static const char *const wa_states[] = {NULL, "ok", "warning", "alarm"};
-static const struct ble_labels bms_wa = {NULL, 0, wa_fields, N_(wa_fields), wa_states};
-
-/* §6.13 DC monitor mode (signed). */
-static const struct ble_label monitor_codes[] = {
-  {-9, "solar_charger"}, {-8, "wind_charger"}, {-7, "shaft_generator"},
-  {-6, "alternator"}, {-5, "fuel_cell"}, {-4, "water_generator"},
-  {-3, "dc_dc_charger"}, {-2, "ac_charger"}, {-1, "generic_source"},
-  {0, "battery_monitor"}, {1, "generic_load"}, {2, "electric_drive"},
-  {3, "fridge"}, {4, "water_pump"}, {5, "bilge_pump"}, {6, "dc_system"},
-  {7, "inverter"}, {8, "water_heater"},
-};
-static const struct ble_labels monitor_mode = {monitor_codes, N_(monitor_codes), NULL, 0, NULL};
+/* Labels: lib/victron (one set per enumeration, whatever the transport). */
 
 /* ---- field helpers ----------------------------------------------------- */
 
 /* Number with NA. */
 #define NUM(q, b, w, fl, na, sc, off) \
-  {q, b, w, BLE_NUMBER, (fl) | BLE_F_NA, na, sc, off, NULL, 0, 0, 0}
+  {q, b, w, BLE_NUMBER, (fl) | BLE_F_NA, na, sc, off, NULL, 0, 0, 0, 0}
 /* Number without NA. */
-#define NUMX(q, b, w, fl, sc, off) {q, b, w, BLE_NUMBER, fl, 0, sc, off, NULL, 0, 0, 0}
+#define NUMX(q, b, w, fl, sc, off) {q, b, w, BLE_NUMBER, fl, 0, sc, off, NULL, 0, 0, 0, 0}
 #define ENUMF(q, b, w, fl, na, lab) \
-  {q, b, w, BLE_ENUM, (fl) | BLE_F_NA, na, 1, 0, &lab, 0, 0, 0}
-#define ENUMX(q, b, w, fl, lab) {q, b, w, BLE_ENUM, fl, 0, 1, 0, &lab, 0, 0, 0}
-#define BITS(q, b, w, lab) {q, b, w, BLE_BITMASK, 0, 0, 1, 0, &lab, 0, 0, 0}
-#define PAIRS(q, b, w, lab) {q, b, w, BLE_PAIRS, 0, 0, 1, 0, &lab, 0, 0, 0}
-#define INTX(q, b, w) {q, b, w, BLE_INT, 0, 0, 1, 0, NULL, 0, 0, 0}
+  {q, b, w, BLE_ENUM, (fl) | BLE_F_NA, na, 1, 0, &vic_##lab, 0, 0, 0, 0}
+#define ENUMX(q, b, w, fl, lab) {q, b, w, BLE_ENUM, fl, 0, 1, 0, &vic_##lab, 0, 0, 0, 0}
+#define BITS(q, b, w, lab) {q, b, w, BLE_BITMASK, 0, 0, 1, 0, &vic_##lab, 0, 0, 0, 0}
+#define INTX(q, b, w) {q, b, w, BLE_INT, 0, 0, 1, 0, NULL, 0, 0, 0, 0}
 /* Number present only when the field at (cb, cw) equals cv. */
 #define CNUM(q, b, w, fl, na, sc, off, cb, cw, cv) \
-  {q, b, w, BLE_NUMBER, (fl) | BLE_F_NA | BLE_F_COND, na, sc, off, NULL, cb, cw, cv}
+  {q, b, w, BLE_NUMBER, (fl) | BLE_F_NA | BLE_F_COND, na, sc, off, NULL, cb, cw, cv, 0}
 
 #define KELVIN (-273.15)
 
@@ -204,9 +57,12 @@ static const struct ble_field f_solar[] = {
 
 /* Aux value of 0x02/0x0D, selected by the aux input at bit 64 (§5.2). */
 #define AUX_VOLTAGE CNUM("aux.voltage", 48, 16, BLE_F_SIGNED, 0x7FFF, 0.01, 0, 64, 2, 0)
-/* Mid-point: unsigned; all ones is NA by the PDF's convention (0xFFFE is a
- * real reading, 655.34 V). */
-#define AUX_MIDPOINT CNUM("battery.midpoint_voltage", 48, 16, 0, 0xFFFF, 0.01, 0, 64, 2, 1)
+/* Mid-point: unsigned, no NA in the PDF.  0xFFFF (not available) and
+ * 0xFFFE (out of range), the VE.Can convention, are both NA: a real 12 V
+ * bank sent 0xFFFE, which would read 655.34 V (§5.2). */
+#define AUX_MIDPOINT                                                         \
+  {"battery.midpoint_voltage", 48, 16, BLE_NUMBER,                          \
+   BLE_F_NA | BLE_F_NA2 | BLE_F_COND, 0xFFFF, 0.01, 0, NULL, 64, 2, 1, 0xFFFE}
 /* Temperature in 0.01 K; 0xFFFF = no sensor (§7.8). */
 #define AUX_TEMP CNUM("battery.temperature", 48, 16, 0, 0xFFFF, 0.01, KELVIN, 64, 2, 2)
 #define AUX_INPUT ENUMF("monitor.aux_input", 64, 2, 0, 3, aux_input)
@@ -265,7 +121,7 @@ static const struct ble_field f_smart_lithium[] = {
   CELL(1, 48), CELL(2, 55), CELL(3, 62), CELL(4, 69),
   CELL(5, 76), CELL(6, 83), CELL(7, 90), CELL(8, 97),
   NUM("battery.voltage", 104, 12, 0, 0xFFF, 0.01, 0),
-  ENUMF("battery.balancer_status", 116, 4, 0, 0xF, balancer),
+  ENUMF("battery.balancer_status", 116, 4, 0, 0xF, balancer_status),
   TEMP7("battery.temperature", 120),
 };
 
@@ -323,8 +179,8 @@ static const struct ble_field f_lynx_bms[] = {
   NUM("battery.time_to_go", 8, 16, 0, 0xFFFF, 1, 0),
   BATT_V_S16(24),
   BATT_I_S16(40),
-  PAIRS("bms.io_status", 56, 16, bms_io),
-  PAIRS("bms.warnings_alarms", 72, 18, bms_wa),
+  BITS("bms.io_status", 56, 16, bms_io),
+  BITS("bms.warnings_alarms", 72, 18, bms_warnings_alarms),
   NUM("battery.soc", 90, 10, 0, 0x3FF, 0.1, 0),
   NUM("battery.consumed_ah", 100, 20, BLE_F_NEGATE, 0xFFFFF, 0.1, 0),
   TEMP7("battery.temperature", 120),
@@ -336,7 +192,7 @@ static const struct ble_field f_multi_rs[] = {
   CHR_ERROR(8),
   BATT_I_S16(16),
   NUM("battery.voltage", 32, 14, 0, 0x3FFF, 0.01, 0),
-  ENUMF("ac_in.active", 46, 2, 0, 3, ac_in_active),
+  ENUMF("ac_in.active", 46, 2, 0, 3, ac_input),
   NUM("ac_in.power", 48, 16, BLE_F_SIGNED, 0x7FFF, 1, 0),
   NUM("ac_out.power", 64, 16, BLE_F_SIGNED, 0x7FFF, 1, 0),
   NUM("pv.power", 80, 16, 0, 0xFFFF, 1, 0),
@@ -346,13 +202,14 @@ static const struct ble_field f_multi_rs[] = {
 /* 0x0C VE.Bus (§5.12). */
 static const struct ble_field f_vebus[] = {
   STATE(0),
-  ENUMF("device.error", 8, 8, 0, 0xFF, no_labels),
+  /* VE.Bus errors are not charger errors: a quantity of their own. */
+  ENUMF("vebus.error", 8, 8, 0, 0xFF, vebus_error),
   BATT_I_S16(16),
   NUM("battery.voltage", 32, 14, 0, 0x3FFF, 0.01, 0),
-  ENUMF("ac_in.active", 46, 2, 0, 3, ac_in_active),
+  ENUMF("ac_in.active", 46, 2, 0, 3, ac_input),
   NUM("ac_in.power", 48, 19, BLE_F_SIGNED, 0x3FFFF, 1, 0),
   NUM("ac_out.power", 67, 19, BLE_F_SIGNED, 0x3FFFF, 1, 0),
-  ENUMF("device.alarm", 86, 2, 0, 3, alarm_notification),
+  ENUMF("device.alarm", 86, 2, 0, 3, alarm_level),
   TEMP7("battery.temperature", 88),
   NUM("battery.soc", 95, 7, 0, 0x7F, 1, 0),
 };

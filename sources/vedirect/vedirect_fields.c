@@ -12,123 +12,32 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* CS, also device state register 0x0201. */
-static const struct ved_enum cs_names[] = {
-  {0, "Off"}, {1, "Low power"}, {2, "Fault"}, {3, "Bulk"},
-  {4, "Absorption"}, {5, "Float"}, {6, "Storage"}, {7, "Equalize (manual)"},
-  {9, "Inverting"}, {11, "Power supply"}, {245, "Starting-up"},
-  {246, "Repeated absorption"}, {247, "Auto equalize / Recondition"},
-  {248, "BatterySafe"}, {249, "Load detect"}, {250, "Blocked (updating)"},
-  {252, "External control"},
-};
+/* Labels: lib/victron (one set per enumeration, whatever the transport). */
 
-static const struct ved_enum err_names[] = {
-  {0, "No error"},
-  {2, "Battery voltage too high"},
-  {3, "Battery temperature sensor issue"},
-  {4, "Battery temperature sensor issue"},
-  {5, "Battery temperature sensor issue"},
-  {6, "Battery voltage sensor issue"},
-  {7, "Battery voltage sensor issue"},
-  {8, "Battery voltage sensor issue"},
-  {14, "Battery temperature too low"},
-  {17, "Charger temperature too high"},
-  {18, "Charger over-current"},
-  {19, "Charger current reversed"},
-  {20, "Bulk time limit exceeded"},
-  {21, "Current sensor issue"},
-  {22, "Internal temperature sensor issue"},
-  {23, "Internal temperature sensor issue"},
-  {26, "Terminals overheated"},
-  {27, "Charger short-circuit"},
-  {28, "Converter issue"},
-  {29, "Battery over-charge protection"},
-  {33, "Input voltage too high"},
-  {34, "Input current too high"},
-  {38, "Input shutdown (battery voltage too high)"},
-  {39, "Input shutdown (current flow while off)"},
-  {65, "Lost communication with a device"},
-  {66, "Synchronised charging configuration issue"},
-  {67, "BMS connection lost"},
-  {68, "Network misconfigured"},
-  {116, "Factory calibration data lost"},
-  {117, "Invalid or incompatible firmware"},
-  {119, "User settings invalid"},
-};
-
-/* OR and the off-reason registers (bit values). */
-static const struct ved_enum or_names[] = {
-  {0x0001, "No input power"},
-  {0x0002, "Switched off (power switch)"},
-  {0x0004, "Switched off (device mode register)"},
-  {0x0008, "Remote input"},
-  {0x0010, "Protection active"},
-  {0x0020, "Pay-as-you-go"},
-  {0x0040, "BMS"},
-  {0x0080, "Engine shutdown detection"},
-  {0x0100, "Analysing input voltage"},
-  {0x0200, "Low battery temperature"},
-  {0x0400, "No PV power"},
-  {0x0800, "Battery voltage too low"},
-  {0x1000, "AC input too low"},
-  {0x2000, "Parallel: slave out of CAN sync"},
-  {0x4000, "Parallel: not enough inverters"},
-  {0x8000, "Active alarm prevents start"},
-};
-
-/* AR and WARN share the bits. */
-static const struct ved_enum ar_names[] = {
-  {1, "Low voltage"}, {2, "High voltage"}, {4, "Low SOC"},
-  {8, "Low starter voltage"}, {16, "High starter voltage"},
-  {32, "Low temperature"}, {64, "High temperature"}, {128, "Mid voltage"},
-  {256, "Overload"}, {512, "DC ripple"}, {1024, "Low V AC out"},
-  {2048, "High V AC out"}, {4096, "Short circuit"}, {8192, "BMS lockout"},
-};
-
-static const struct ved_enum mode_names[] = {
-  {1, "Charger"}, {2, "Inverter"}, {4, "Off"}, {5, "Eco"}, {253, "Hibernate"},
-};
-
-static const struct ved_enum mppt_names[] = {
-  {0, "Off"}, {1, "Voltage or current limited"}, {2, "MPP tracker active"},
-};
-
-static const struct ved_enum mon_names[] = {
-  {-9, "Solar charger"}, {-8, "Wind turbine"}, {-7, "Shaft generator"},
-  {-6, "Alternator"}, {-5, "Fuel cell"}, {-4, "Water generator"},
-  {-3, "DC/DC charger"}, {-2, "AC charger"}, {-1, "Generic source"},
-  {0, "Battery monitor"}, {1, "Generic load"}, {2, "Electric drive"},
-  {3, "Fridge"}, {4, "Water pump"}, {5, "Bilge pump"}, {6, "DC system"},
-  {7, "Inverter"}, {8, "Water heater"},
-};
-
-static const struct ved_enum onoff_names[] = {{0, "OFF"}, {1, "ON"}};
-
-static const struct ved_enum capble_names[] = {
-  {1, "BLE can be switched off"}, {2, "BLE off is permanent"},
-};
-
-#define NUM(l, q, s) {l, q, VED_K_NUMBER, s, NULL, 0, 0, 0}
-#define INT(l, q) {l, q, VED_K_INT, 1, NULL, 0, 0, 0}
-#define ENUMF(l, q, t) {l, q, VED_K_ENUM, 1, t, N(t), 0, 0}
-#define BITS(l, q, t) {l, q, VED_K_BITS, 1, t, N(t), 0, 0}
+#define NUM(l, q, s) {l, q, VED_K_NUMBER, s, NULL, 0, 0}
+#define INT(l, q) {l, q, VED_K_INT, 1, NULL, 0, 0}
+#define ONOFF(l, q) {l, q, VED_K_ONOFF, 1, NULL, 0, 0}
+#define ENUMF(l, q, set) {l, q, VED_K_ENUM, 1, &vic_##set, 0, 0}
+#define BITS(l, q, set) {l, q, VED_K_BITS, 1, &vic_##set, 0, 0}
 
 /* Sorted by label (strcmp order) for bsearch. */
 static const struct ved_label_def labels[] = {
   NUM("AC_OUT_I", "ac_out.current", 0.1),
   NUM("AC_OUT_S", "ac_out.apparent_power", 1),
   NUM("AC_OUT_V", "ac_out.voltage", 0.01),
-  BITS("AR", "device.alarm_reason", ar_names),
-  {"Alarm", "device.alarm", VED_K_ONOFF_ENUM, 1, onoff_names, N(onoff_names), 0, 0},
-  BITS("CAP_BLE", "device.ble_capabilities", capble_names),
+  BITS("AR", "device.alarm_reason", alarm_reason),
+  /* The BMV's alarm condition, ON/OFF: not the VE.Bus alarm level that
+   * device.alarm carries (doc/victron.md). */
+  ONOFF("Alarm", "monitor.alarm"),
+  BITS("CAP_BLE", "device.ble_capabilities", ble_capabilities),
   NUM("CE", "battery.consumed_ah", 0.001),
   /* 255 = unavailable in the state registers [HEX-MPPT]. */
-  {"CS", "device.state", VED_K_ENUM, 1, cs_names, N(cs_names), 1, 255},
+  {"CS", "device.state", VED_K_ENUM, 1, &vic_device_state, 1, 255},
   NUM("DC_IN_I", "dc_in.current", 0.1),
   NUM("DC_IN_P", "dc_in.power", 1),
   NUM("DC_IN_V", "dc_in.voltage", 0.01),
   NUM("DM", "battery.midpoint_deviation", 0.1),
-  ENUMF("ERR", "device.error", err_names),
+  ENUMF("ERR", "device.error", charger_error),
   NUM("H1", "history.deepest_discharge", 0.001),
   INT("H10", "history.auto_syncs"),
   INT("H11", "history.low_voltage_alarms"),
@@ -157,25 +66,25 @@ static const struct ved_label_def labels[] = {
   NUM("I2", "battery2.current", 0.001),
   NUM("I3", "battery3.current", 0.001),
   NUM("IL", "load.current", 0.001),
-  {"LOAD", "load.state", VED_K_ONOFF, 1, onoff_names, N(onoff_names), 0, 0},
-  ENUMF("MODE", "device.mode", mode_names),
-  ENUMF("MON", "monitor.mode", mon_names),
-  ENUMF("MPPT", "pv.tracker_mode", mppt_names),
-  BITS("OR", "device.off_reason", or_names),
+  ONOFF("LOAD", "load.state"),
+  ENUMF("MODE", "device.mode", device_mode),
+  ENUMF("MON", "monitor.mode", monitor_mode),
+  ENUMF("MPPT", "pv.tracker_mode", tracker_mode),
+  BITS("OR", "device.off_reason", off_reason),
   NUM("P", "battery.power", 1),
   NUM("PPV", "pv.power", 1),
-  {"Relay", "relay.state", VED_K_ONOFF, 1, onoff_names, N(onoff_names), 0, 0},
+  ONOFF("Relay", "relay.state"),
   NUM("SOC", "battery.soc", 0.1),
   NUM("T", "battery.temperature", 1),
   /* TTG -1 = infinite (not discharging): no finite value to show. */
-  {"TTG", "battery.time_to_go", VED_K_NUMBER, 1, NULL, 0, 1, -1},
+  {"TTG", "battery.time_to_go", VED_K_NUMBER, 1, NULL, 1, -1},
   NUM("V", "battery.voltage", 0.001),
   NUM("V2", "battery2.voltage", 0.001),
   NUM("V3", "battery3.voltage", 0.001),
   NUM("VM", "battery.midpoint_voltage", 0.001),
   NUM("VPV", "pv.voltage", 0.001),
   NUM("VS", "aux.voltage", 0.001),
-  BITS("WARN", "device.warning_reason", ar_names),
+  BITS("WARN", "device.warning_reason", alarm_reason),
 };
 
 static int cmp_label(const void *key, const void *row) {
@@ -189,43 +98,6 @@ const struct ved_label_def *ved_label_find(const char *label) {
 const struct ved_label_def *ved_label_all(size_t *count) {
   *count = N(labels);
   return labels;
-}
-
-const char *ved_enum_label(const struct ved_enum *names, size_t n,
-                           int64_t code) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (names[i].code == code) return names[i].label;
-  return NULL;
-}
-
-int ved_bits_text(const struct ved_enum *names, size_t n, uint64_t bits,
-                  char *out, size_t outsz) {
-  size_t used = 0;
-  int bit, rc = 0;
-  if (outsz == 0) return -ENOSPC;
-  out[0] = '\0';
-  for (bit = 0; bit < 64; bit++) {
-    uint64_t v = (uint64_t)1 << bit;
-    char tmp[16];
-    const char *label;
-    size_t len;
-    if (!(bits & v)) continue;
-    label = ved_enum_label(names, n, (int64_t)v);
-    if (label == NULL) {
-      snprintf(tmp, sizeof tmp, "bit %d", bit);
-      label = tmp;
-    }
-    len = strlen(label);
-    if (used + (used ? 1 : 0) + len + 1 > outsz) {
-      rc = -ENOSPC;
-      break;
-    }
-    if (used) out[used++] = ',';
-    memcpy(out + used, label, len + 1);
-    used += len;
-  }
-  return rc;
 }
 
 static int hexval(char c) {
@@ -326,7 +198,6 @@ static int decode_field(const struct ved_label_def *d, const char *v,
     case VED_K_NUMBER: r->type = VQ_VALUE_DOUBLE; break;
     case VED_K_INT: r->type = VQ_VALUE_INT; break;
     case VED_K_ONOFF: r->type = VQ_VALUE_BOOL; break;
-    case VED_K_ONOFF_ENUM:
     case VED_K_ENUM: r->type = VQ_VALUE_ENUM; break;
     case VED_K_BITS: r->type = VQ_VALUE_BITMASK; break;
     default: return 0;
@@ -336,7 +207,7 @@ static int decode_field(const struct ved_label_def *d, const char *v,
     r->flags = VQ_RECORD_NA;
     return 1;
   }
-  if (d->kind == VED_K_ONOFF || d->kind == VED_K_ONOFF_ENUM) {
+  if (d->kind == VED_K_ONOFF) {
     if (parse_onoff(v, &raw) < 0) return 0;
   } else if (ved_parse_int(v, &raw) < 0) {
     return 0;
@@ -354,15 +225,15 @@ static int decode_field(const struct ved_label_def *d, const char *v,
       break;
     case VED_K_INT:
     case VED_K_ONOFF: r->value.i64 = raw; break;
-    case VED_K_ONOFF_ENUM:
     case VED_K_ENUM:
       r->value.i64 = raw;
-      r->text = ved_enum_label(d->names, d->nnames, raw);
+      r->text = vic_enum_text(d->set, raw, text, VED_BITS_TEXT_MAX);
       break;
     case VED_K_BITS:
+      /* All 64 bits: a bit the device sets beyond the documented ones
+       * shows as bit_<n> rather than vanishing. */
       r->value.i64 = raw;
-      ved_bits_text(d->names, d->nnames, (uint64_t)raw, text,
-                    VED_BITS_TEXT_MAX);
+      vic_bits_text(d->set, (uint64_t)raw, 64, text, VED_BITS_TEXT_MAX);
       r->text = text;
       break;
   }

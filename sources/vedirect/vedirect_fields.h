@@ -9,19 +9,13 @@
 
 #include "vicacq/plugin.h"
 #include "vedirect_text.h"
-
-/* Label text of one enumeration value or bitmask bit. */
-struct ved_enum {
-  int64_t code; /* value, or bit value for bitmasks */
-  const char *label;
-};
+#include "victron.h"
 
 /* How a field's value is read. */
 enum ved_kind {
   VED_K_NUMBER = 1, /* signed decimal x scale -> VQ_VALUE_DOUBLE */
   VED_K_INT,        /* signed decimal -> VQ_VALUE_INT */
   VED_K_ONOFF,      /* ON/OFF (any case) -> VQ_VALUE_BOOL */
-  VED_K_ONOFF_ENUM, /* ON/OFF -> VQ_VALUE_ENUM 0 "OFF" / 1 "ON" */
   VED_K_ENUM,       /* signed decimal -> VQ_VALUE_ENUM */
   VED_K_BITS        /* decimal or 0x hex -> VQ_VALUE_BITMASK */
 };
@@ -31,8 +25,7 @@ struct ved_label_def {
   const char *quantity;
   uint8_t kind;
   double scale;             /* raw unit -> vocabulary unit */
-  const struct ved_enum *names; /* enumeration / bit labels */
-  size_t nnames;
+  const struct vic_label_set *set; /* VED_K_ENUM / VED_K_BITS labels */
   int has_na_code;          /* a raw value that means "not available" */
   int64_t na_code;
 };
@@ -42,14 +35,6 @@ struct ved_label_def {
 const struct ved_label_def *ved_label_find(const char *label);
 /* The whole table, for documentation and tests. */
 const struct ved_label_def *ved_label_all(size_t *count);
-
-/* Label of `code` in a table, or NULL. */
-const char *ved_enum_label(const struct ved_enum *names, size_t n,
-                           int64_t code);
-/* Comma-joined labels of the set bits ("bit N" for unknown bits); "" when
- * none.  Returns 0, or -ENOSPC when out was too small (still terminated). */
-int ved_bits_text(const struct ved_enum *names, size_t n, uint64_t bits,
-                  char *out, size_t outsz);
 
 /* Strict integer syntax of VE.Direct values: optional sign and decimal
  * digits, or 0x and hex digits.  0 or -EINVAL. */
@@ -66,7 +51,8 @@ int ved_format_fw(const char *value, int extended, char *out, size_t outsz);
 struct ved_block {
   struct vq_record records[VED_FIELDS_MAX];
   size_t nrecords;
-  char texts[VED_FIELDS_MAX][VED_BITS_TEXT_MAX]; /* bitmask label text */
+  /* Enum fallback ("unknown_<code>") and bitmask label text. */
+  char texts[VED_FIELDS_MAX][VED_BITS_TEXT_MAX];
   /* Identity fields (NULL / -1 when absent); point into the fields. */
   int32_t pid;               /* product id, -1 when no PID field */
   const char *serial;        /* SER# */

@@ -34,7 +34,7 @@
 #include "vedirect_fields.h"
 #include "vedirect_hex.h"
 #include "vedirect_port.h"
-#include "vedirect_products.h"
+#include "victron.h"
 #include "vedirect_text.h"
 
 #define Q_LIMIT "charger.current_limit"
@@ -249,7 +249,7 @@ static void on_block(void *arg, const struct ved_field *fields, size_t n) {
           pid != v->pid) {
         v->pid = (int32_t)pid;
         snprintf(v->pid_text, sizeof v->pid_text, "0x%04X", (unsigned)pid);
-        v->product = ved_product_name((unsigned)pid);
+        v->product = vic_product_name((unsigned)pid);
       }
     } else if (strcmp(l, "SER#") == 0 && val[0]) {
       snprintf(v->serial, sizeof v->serial, "%s", val);
@@ -586,7 +586,7 @@ static void on_ctl_done(void *arg, uint32_t tag, int status,
     case TAG_PRODUCT:
       if (reply->len >= 2) {
         unsigned pid = (unsigned)(reply->payload[0] | reply->payload[1] << 8);
-        const char *name = ved_product_name(pid);
+        const char *name = vic_product_name(pid);
         v->host->log(v->ctx, VQ_LOG_INFO, "HEX product id 0x%04X (%s)", pid,
                      name ? name : "unknown");
       }

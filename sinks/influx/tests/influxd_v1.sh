@@ -111,7 +111,7 @@ for key, fields in want.items():
 assert products == {("charger", "Blue Smart IP22 Charger 12/30 (1)"),
                     ("mppt", "BlueSolar MPPT 75|15"),
                     ("shunt", "SmartShunt 500A/50mV"),
-                    ("solar", "BlueSolar Charger MPPT 75/15")}, sorted(products)
+                    ("solar", "BlueSolar MPPT 75|15")}, sorted(products)
 # Nanosecond precision: the same points with the full timestamps (which
 # the microsecond sink truncated).
 ns = points(sys.argv[3])

@@ -34,7 +34,14 @@ static double expected_value(const struct ble_field *f, uint32_t raw) {
 }
 
 static int is_na(const struct ble_field *f, uint32_t raw) {
-  return (f->flags & BLE_F_NA) && raw == f->na;
+  return ((f->flags & BLE_F_NA) && raw == f->na) ||
+         ((f->flags & BLE_F_NA2) && raw == f->na2);
+}
+
+/* The largest raw value at or below v that is not NA. */
+static uint32_t below_na(const struct ble_field *f, uint32_t v) {
+  while (is_na(f, v)) v--;
+  return v;
 }
 
 /* Nominal raw value of field i: distinct per field, never NA. */
@@ -67,8 +74,10 @@ static void check_record(const char *what, const struct ble_adv_reading *r,
   else
     CHECK(rec->value.i64 == (int64_t)expected_value(f, raw), "%s: %s raw %#x = %lld", what,
           f->quantity, raw, (long long)rec->value.i64);
-  if (f->kind == BLE_BITMASK || f->kind == BLE_PAIRS)
-    CHECK(rec->text != NULL, "%s: %s without text", what, f->quantity);
+  /* Enums and bitmasks always have a text (label or fallback), never "". */
+  if (f->kind == BLE_BITMASK || f->kind == BLE_ENUM)
+    CHECK(rec->text != NULL && rec->text[0] != '\0', "%s: %s without text", what,
+          f->quantity);
 }
 
 /* Build a payload with every field nominal, the selector of `test` (if any)
@@ -128,14 +137,15 @@ static void roundtrip_layout(const struct ble_layout *l, uint16_t model) {
     if (f->flags & BLE_F_SIGNED) {
       uint32_t smax = m >> 1, smin = smax + 1;
       roundtrip_one(l, model, i, smin, "min");
-      roundtrip_one(l, model, i, is_na(f, smax) ? smax - 1 : smax, "max");
+      roundtrip_one(l, model, i, below_na(f, smax), "max");
       roundtrip_one(l, model, i, m, "-1");
       roundtrip_one(l, model, i, 0, "zero");
     } else {
       roundtrip_one(l, model, i, 0, "min");
-      roundtrip_one(l, model, i, is_na(f, m) ? m - 1 : m, "max");
+      roundtrip_one(l, model, i, below_na(f, m), "max");
     }
     if (f->flags & BLE_F_NA) roundtrip_one(l, model, i, f->na, "NA");
+    if (f->flags & BLE_F_NA2) roundtrip_one(l, model, i, f->na2, "NA2");
   }
 }
 
@@ -158,6 +168,10 @@ static const struct extreme extremes[] = {
   {0x02, 0xA389, "battery.soc", 1000, 0, 100.0},
   {0x02, 0xA389, "battery.time_to_go", 0xFFFE, 0, 65534},
   {0x02, 0xA389, "battery.voltage", 0x8000, 0, -327.68},
+  /* Mid-point: 0xFFFF and 0xFFFE (out of range) are NA, 0xFFFD is not. */
+  {0x02, 0xA389, "battery.midpoint_voltage", 0xFFFE, 1, 0},
+  {0x02, 0xA389, "battery.midpoint_voltage", 0xFFFF, 1, 0},
+  {0x02, 0xA389, "battery.midpoint_voltage", 0xFFFD, 0, 655.33},
   {0x05, 0xA3E0, "cell.1.voltage", 0, 0, 2.60},   /* below 2.61 V */
   {0x05, 0xA3E0, "cell.1.voltage", 1, 0, 2.61},
   {0x05, 0xA3E0, "cell.8.voltage", 125, 0, 3.85},
@@ -205,6 +219,7 @@ static void test_extremes(void) {
     CHECK(f != NULL, "field %s", x->quantity);
     if (f == NULL) continue;
     memset(payload, 0, sizeof payload);
+    if (f->flags & BLE_F_COND) put_bits(payload, f->cond_bit, f->cond_width, f->cond_value);
     put_bits(payload, f->bit, f->width, x->raw);
     n = ble_adv_encrypt(key, x->model, x->type, nonce++, payload, l->min_len, adv, sizeof adv);
     CHECK(ble_adv_device_init(&dev, key) == 0, "init");

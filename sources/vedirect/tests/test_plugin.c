@@ -50,7 +50,7 @@ static void test_bmv(uv_loop_t *loop) {
   CHECK_INT(vqt_host_count(h, "pid-0203 tag firmware=3.08", NULL), 1);
   CHECK_INT(vqt_host_count(h, "pid-0203 battery.voltage=12.065", NULL) >= 1, 1);
   CHECK_INT(vqt_host_count(h, "pid-0203 battery.consumed_ah=-65.473", NULL) >= 1, 1);
-  CHECK_INT(vqt_host_count(h, "device.alarm=0 [OFF]", &last) , 453);
+  CHECK_INT(vqt_host_count(h, "pid-0203 monitor.alarm=0", &last) , 453);
   vqt_host_free(h);
 }
 
@@ -66,7 +66,7 @@ static void test_bluesolar(uv_loop_t *loop) {
   CHECK_INT(vqt_host_count(h, "HQ1411MYIKN battery.voltage=", NULL), 247);
   CHECK_INT(vqt_host_count(h, "HQ1411MYIKN tag product=BlueSolar MPPT 75|15", NULL), 1);
   CHECK_INT(vqt_host_count(h, "HQ1411MYIKN tag serial=HQ1411MYIKN", NULL), 1);
-  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN device.state=3 [Bulk]", NULL) >= 1, 1);
+  CHECK_INT(vqt_host_count(h, "HQ1411MYIKN device.state=3 [bulk]", NULL) >= 1, 1);
   CHECK_INT(vqt_host_count(h, "HQ1411MYIKN load.state=1", NULL), 247);
   vqt_host_free(h);
 }
@@ -132,7 +132,7 @@ static void test_realtime(uv_loop_t *loop) {
   CHECK_INT(vqt_host_nreadings(h), 6 + 1);
   CHECK(uv_now(loop) - t0 >= 250);
   CHECK(uv_now(loop) - t0 < 3000);
-  CHECK_INT(vqt_host_count(h, "HQ1942K7LJ8 device.off_reason=1 [No input power]", NULL), 6);
+  CHECK_INT(vqt_host_count(h, "HQ1942K7LJ8 device.off_reason=1 [no_input_power]", NULL), 6);
   vqt_host_free(h);
 }
 

@@ -318,7 +318,7 @@ static void script(uv_timer_t *t) {
       if (vqt_host_count(host, DEV " link.online=1", NULL) == 1 &&
           vqt_host_count(host, DEV " charger.current_limit=15", NULL) == 1) {
         CHECK(vqt_host_count(host, DEV " battery.voltage=26.87", NULL) >= 1);
-        CHECK(vqt_host_count(host, DEV " tag product=Blue Smart IP22 Charger 24|8", NULL) == 1);
+        CHECK(vqt_host_count(host, DEV " tag product=Blue Smart IP22 Charger 24/8 (1)", NULL) == 1);
         CHECK_INT(sim.nset, 0);
         next();
         /* above 25.5 A: the high byte matters */

@@ -194,11 +194,11 @@ static void test_bmv700(void) {
   DBL(&b[0], "battery.consumed_ah", -65.473);
   DBL(&b[0], "battery.soc", 83.9);
   DBL(&b[0], "battery.time_to_go", 942);
-  INTV(&b[0], "device.alarm", VQ_VALUE_ENUM, 0);
-  TEXT(&b[0], "device.alarm", "OFF");
+  /* The BMV's Alarm ON/OFF is a bool of its own (not the VE.Bus level). */
+  INTV(&b[0], "monitor.alarm", VQ_VALUE_BOOL, 0);
   INTV(&b[0], "relay.state", VQ_VALUE_BOOL, 0);
   INTV(&b[0], "device.alarm_reason", VQ_VALUE_BITMASK, 0);
-  TEXT(&b[0], "device.alarm_reason", "");
+  TEXT(&b[0], "device.alarm_reason", "none");
   /* History block: H1 -149322, H2 -82854, H4 0, H6 -5526294, H7 11733,
    * H8 16161, H9 368003, H10 26, H17 6843, H18 8527. */
   CHECK_INT(b[1].pid, -1);
@@ -230,9 +230,9 @@ static void test_bluesolar(void) {
   DBL(&b[0], "pv.voltage", 31.39);
   DBL(&b[0], "pv.power", 8);
   INTV(&b[0], "device.state", VQ_VALUE_ENUM, 3);
-  TEXT(&b[0], "device.state", "Bulk");
+  TEXT(&b[0], "device.state", "bulk");
   INTV(&b[0], "device.error", VQ_VALUE_ENUM, 0);
-  TEXT(&b[0], "device.error", "No error");
+  TEXT(&b[0], "device.error", "no_error");
   INTV(&b[0], "load.state", VQ_VALUE_BOOL, 1);
   DBL(&b[0], "load.current", 0);
   DBL(&b[0], "yield.total", 82.72);
@@ -258,9 +258,9 @@ static void test_smartsolar_100_20(void) {
   DBL(&b[0], "battery.voltage", 12.81);
   DBL(&b[0], "battery.current", -0.01);
   DBL(&b[0], "pv.voltage", 0.01);
-  TEXT(&b[0], "device.state", "Off");
+  TEXT(&b[0], "device.state", "off");
   INTV(&b[0], "pv.tracker_mode", VQ_VALUE_ENUM, 0);
-  TEXT(&b[0], "pv.tracker_mode", "Off");
+  TEXT(&b[0], "pv.tracker_mode", "off");
   free(r);
 }
 
@@ -273,7 +273,7 @@ static void test_smartsolar_75_15(void) {
   CHECK_STR(b[0].firmware, "1.56");
   DBL(&b[0], "battery.voltage", 12.45);
   INTV(&b[0], "device.off_reason", VQ_VALUE_BITMASK, 1);
-  TEXT(&b[0], "device.off_reason", "No input power");
+  TEXT(&b[0], "device.off_reason", "no_input_power");
   DBL(&b[0], "yield.total", 0.03);
   DBL(&b[0], "pv.max_power_today", 24);
   DBL(&b[0], "yield.yesterday", 0.01);
@@ -318,7 +318,7 @@ static void test_smartshunt(void) {
   DBL(&b[0], "battery.consumed_ah", -131.099);
   DBL(&b[0], "battery.soc", 54.8);
   INTV(&b[0], "monitor.mode", VQ_VALUE_ENUM, 0);
-  TEXT(&b[0], "monitor.mode", "Battery monitor");
+  TEXT(&b[0], "monitor.mode", "battery_monitor");
   free(r);
 }
 
@@ -336,7 +336,7 @@ static void test_blue_smart(void) {
   DBL(&b[0], "battery.voltage", 26.87);
   DBL(&b[0], "battery.current", 2.0);
   NA(&b[0], "battery.temperature");
-  TEXT(&b[0], "device.state", "Bulk");
+  TEXT(&b[0], "device.state", "bulk");
   /* The checksum byte is directly followed by :A0920000022 (0x2009 = 0). */
   CHECK_INT(r->first_hex.payload[0] | r->first_hex.payload[1] << 8, 0x2009);
   free(r);
@@ -348,7 +348,7 @@ static void test_blue_smart(void) {
   DBL(&b[0], "battery.voltage", 14.19);
   DBL(&b[1], "battery.voltage", 14.2);
   DBL(&b[1], "battery.current", 1.0);
-  TEXT(&b[1], "device.state", "Absorption");
+  TEXT(&b[1], "device.state", "absorption");
   free(r);
 }
 
@@ -410,7 +410,7 @@ static void test_lossy(void) {
         DBL(&b[0], "battery.current", -3.2);
         DBL(&b[0], "battery.voltage", 56.65);
         DBL(&b[0], "pv.voltage", 190.09);
-        TEXT(&b[0], "device.state", "Storage");
+        TEXT(&b[0], "device.state", "storage");
       }
       free(r);
     }
@@ -582,14 +582,14 @@ static void test_table(void) {
   for (i = 0; i < n; i++) CHECK(ved_label_find(t[i].label) == &t[i]);
   CHECK(ved_label_find("Checksum") == NULL);
   CHECK(ved_label_find("PID") == NULL);
-  /* Bitmasks: comma-joined labels, unknown bits by number. */
-  CHECK_INT(ved_bits_text(ved_label_find("AR")->names,
-                          ved_label_find("AR")->nnames, 1 | 4 | 1u << 20,
-                          out, sizeof out), 0);
-  CHECK_STR(out, "Low voltage,Low SOC,bit 20");
-  CHECK_INT(ved_bits_text(ved_label_find("AR")->names,
-                          ved_label_find("AR")->nnames, 0xFFFF, out, 20),
-            -ENOSPC);
+  /* Enums and bitmasks name their lib/victron label set. */
+  CHECK(ved_label_find("AR")->set == &vic_alarm_reason);
+  CHECK(ved_label_find("WARN")->set == &vic_alarm_reason);
+  CHECK(ved_label_find("CS")->set == &vic_device_state);
+  CHECK(ved_label_find("OR")->set == &vic_off_reason);
+  for (i = 0; i < n; i++)
+    CHECK((t[i].kind == VED_K_ENUM || t[i].kind == VED_K_BITS) ==
+          (t[i].set != NULL));
   CHECK_INT(ved_parse_int("-65473", &v), 0);
   CHECK_INT(v, -65473);
   CHECK_INT(ved_parse_int("0x00000001", &v), 0);

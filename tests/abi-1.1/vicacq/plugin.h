@@ -1,0 +1,518 @@
+/*
+ * vicacq plugin ABI.
+ *
+ * This header is the whole contract between the vicacq daemon (the "host")
+ * and a plugin (a transport/source, a sink, or both).  It is installed and
+ * versioned; third-party plugins build against it with
+ *   pkg-config --cflags vicacq
+ * and install into
+ *   pkg-config --variable=plugindir vicacq
+ *
+ * Rules that keep the ABI stable:
+ *  - VQ_ABI_MAJOR changes only when an existing field changes meaning or
+ *    position.  The host refuses a plugin whose major it does not speak.
+ *  - VQ_ABI_MINOR grows when fields are appended.  Every struct that crosses
+ *    the boundary starts (or, for struct vq_plugin, early on) with its own size,
+ *    so either side reads only the fields both know.
+ *  - Plugins reach the host only through struct vq_host; the daemon exports
+ *    no other symbols to plugins.
+ *
+ * Threading: every callback runs on the host's one libuv loop thread and must
+ * never block.  The single call that is safe from any other thread is
+ * vq_host.post().
+ *
+ * Errors are negative errno values (e.g. -EINVAL), as in libuv.
+ *
+ * See vicacq-plugin(3) for a walk-through and examples/plugin-hello for a
+ * complete out-of-tree plugin.
+ */
+#ifndef VICACQ_PLUGIN_H
+#define VICACQ_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Versions                                                            */
+/* ------------------------------------------------------------------ */
+
+/** ABI major this header describes. */
+#define VQ_ABI_MAJOR 1
+/** ABI minor this header describes (number of append-only revisions). */
+#define VQ_ABI_MINOR 1
+/** First field of every plugin descriptor: "VQPL". */
+#define VQ_PLUGIN_MAGIC 0x5651504cu
+
+/** Name of the one symbol a plugin exports (see VQ_PLUGIN_DECLARE). */
+#define VQ_PLUGIN_ENTRY_SYMBOL "vq_plugin_entry"
+
+/* ------------------------------------------------------------------ */
+/* Opaque host-side handles                                            */
+/* ------------------------------------------------------------------ */
+
+/** The host's view of one plugin instance (one [source.ID] or [sink.ID]
+ *  section).  Passed back to every vq_host call. */
+struct vq_ctx;
+/** A host timer created with vq_host.timer_start. */
+struct vq_timer;
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
+
+/** Type of a record's value. */
+enum vq_value_type {
+  VQ_VALUE_DOUBLE = 1,  /**< value.f64 */
+  VQ_VALUE_INT = 2,     /**< value.i64 */
+  VQ_VALUE_BOOL = 3,    /**< value.i64, 0 or 1 */
+  VQ_VALUE_STRING = 4,  /**< value.str (UTF-8, NUL-terminated) */
+  VQ_VALUE_ENUM = 5,    /**< value.i64 is the code, text its label (or NULL
+                             when the code has no known label) */
+  VQ_VALUE_BITMASK = 6  /**< value.i64 holds the bits, text the labels of the
+                             set bits joined by ',' ("" when none is set) */
+};
+
+/** Record flags. */
+#define VQ_RECORD_NA 0x1u       /**< The device reported "not available":
+                                     the value is to be ignored; sinks show
+                                     null / "unknown", never a number. */
+#define VQ_RECORD_WRITABLE 0x2u /**< The quantity can be set through the
+                                     control path (set by the host when the
+                                     pipeline file grants a range). */
+
+/** One value of one quantity.  Records are grouped in a vq_reading that
+ *  gives them their device and time. */
+struct vq_record {
+  /** Quantity name from the vocabulary (doc/quantities.md), dotted,
+   *  e.g. "battery.voltage".  Third-party plugins may use their own names;
+   *  prefix them with the plugin name to avoid clashes. */
+  const char *quantity;
+  /** Unit, e.g. "V".  NULL means "the vocabulary's unit for this
+   *  quantity"; the host fills it in before sinks see the record. */
+  const char *unit;
+  /** enum vq_value_type. */
+  uint32_t type;
+  /** VQ_RECORD_* flags. */
+  uint32_t flags;
+  /** The value; which member is valid follows from type. */
+  union {
+    double f64;
+    int64_t i64;
+    const char *str;
+  } value;
+  /** Label(s) for VQ_VALUE_ENUM and VQ_VALUE_BITMASK, else NULL. */
+  const char *text;
+};
+
+/** A key/value tag describing the device that produced a reading.
+ *  Well-known keys: "product" (name), "product_id" (hex, e.g. "0xA389"),
+ *  "firmware", "serial". */
+struct vq_tag {
+  const char *key;
+  const char *value;
+};
+
+/** One reading: records of one device taken at one time.
+ *
+ *  On emit, the plugin owns every pointer; the host copies what it keeps
+ *  before emit returns.  On delivery to a sink, the host owns it; it stays
+ *  valid until the sink completes the batch holding it. */
+struct vq_reading {
+  /** sizeof(struct vq_reading) as the producer knows it. */
+  uint32_t size;
+  /** sizeof(struct vq_record) as the producer knows it: the stride of
+   *  records[].  Use VQ_READING_RECORD() to index. */
+  uint32_t record_size;
+  /** Source id (the ID of [source.ID]).  Ignored on emit; set by the host
+   *  on delivery. */
+  const char *source;
+  /** Stable device id inside the source: BLE address as 12 lowercase hex
+   *  digits, VE.Direct serial number, Modbus unit id. */
+  const char *device;
+  /** Acquisition time, nanoseconds since the Unix epoch (CLOCK_REALTIME).
+   *  0 on emit means "now". */
+  int64_t time_ns;
+  /** Per-source sequence number, set by the host on delivery (emit: 0).
+   *  Strictly increasing for the life of the process. */
+  uint64_t seq;
+  /** Tags (may be NULL when ntags is 0). */
+  const struct vq_tag *tags;
+  uint32_t ntags;
+  /** Records (record_size bytes apart). */
+  uint32_t nrecords;
+  const struct vq_record *records;
+};
+
+/** The i-th record of a reading, whatever record size it was built with. */
+#define VQ_READING_RECORD(reading, i)                                         \
+  ((const struct vq_record *)(const void *)((const char *)(reading)->records + \
+                                            (size_t)(i) * (reading)->record_size))
+
+/** Initialise a reading for emit with this header's sizes. */
+#define VQ_READING_INIT                                                         \
+  { sizeof(struct vq_reading), sizeof(struct vq_record), NULL, NULL, 0, 0,      \
+    NULL, 0, 0, NULL }
+
+/* ------------------------------------------------------------------ */
+/* Sinks: batches                                                      */
+/* ------------------------------------------------------------------ */
+
+/** A batch handed to a sink's write callback.  Owned by the host until the
+ *  sink calls vq_host.batch_done for it (exactly once). */
+struct vq_batch {
+  /** sizeof(struct vq_batch) as the host knows it. */
+  uint32_t size;
+  /** Number of readings. */
+  uint32_t nreadings;
+  /** The readings, oldest first. */
+  const struct vq_reading *const *readings;
+  /** Total number of records in all readings. */
+  uint32_t nrecords;
+  /** How many times this batch was handed out before (0 on first try). */
+  uint32_t attempt;
+};
+
+/** Outcome of a write, given to vq_host.batch_done. */
+enum vq_write_status {
+  /** Every reading was delivered. */
+  VQ_WRITE_OK = 0,
+  /** Nothing was delivered, try again later: the batch stays at the head
+   *  of the queue and is handed out again after an exponential back-off
+   *  with jitter (connection refused, HTTP 5xx, 429). */
+  VQ_WRITE_RETRY = 1,
+  /** The data can never be delivered (HTTP 4xx, type conflict): the batch
+   *  is dropped and its records counted as rejected. */
+  VQ_WRITE_REJECT = 2,
+  /** The first `done` readings are finished (delivered, or rejected: count
+   *  those records in `rejected`); the rest stays at the head and is
+   *  retried after back-off.  done == nreadings ends the batch. */
+  VQ_WRITE_PARTIAL = 3
+};
+
+/* ------------------------------------------------------------------ */
+/* Control path                                                        */
+/* ------------------------------------------------------------------ */
+
+/** A quantity a source can write.  Listed in the descriptor so the host
+ *  can validate `write.<quantity> = MIN..MAX` keys before anything starts. */
+struct vq_writable {
+  /** Vocabulary name, e.g. "charger.current_limit". */
+  const char *quantity;
+  /** Unit of the value the source expects, e.g. "A". */
+  const char *unit;
+  /** Hard limits of the device/protocol; a granted range must lie inside. */
+  double min, max;
+  /** Resolution of the setting (0.1 for a 0.1 A register). */
+  double step;
+  /** One line for --help-plugin. */
+  const char *help;
+};
+
+/** A command: set one quantity of one device of one source. */
+struct vq_command {
+  /** sizeof(struct vq_command) as the sender knows it. */
+  uint32_t size;
+  /** Host-assigned id; pass it to command_done (sources) or match it in
+   *  command_result (sinks).  Ignored on submit. */
+  uint64_t ticket;
+  /** Source id, device id and quantity addressed. */
+  const char *source;
+  const char *device;
+  const char *quantity;
+  /** Requested value. */
+  double value;
+  /** Unit of value, or NULL for the quantity's unit.  The host refuses a
+   *  command whose unit differs from the source's. */
+  const char *unit;
+  /** Absolute deadline (CLOCK_REALTIME ns).  0 on submit: the host default.
+   *  A command not completed by then fails with -ETIMEDOUT. */
+  int64_t deadline_ns;
+  /** Who sent it, for logs ("sink.ha"); set by the host. */
+  const char *origin;
+};
+
+/* ------------------------------------------------------------------ */
+/* Options schema                                                      */
+/* ------------------------------------------------------------------ */
+
+/** Type of an option value in the pipeline file. */
+enum vq_option_type {
+  VQ_OPT_STRING = 1,   /**< any text */
+  VQ_OPT_INT = 2,      /**< decimal or 0x integer, within [min, max] */
+  VQ_OPT_DOUBLE = 3,   /**< decimal number, within [min, max] */
+  VQ_OPT_BOOL = 4,     /**< yes/no, true/false, on/off, 1/0 */
+  VQ_OPT_ENUM = 5,     /**< one of the '|'-separated words in `choices` */
+  VQ_OPT_DURATION = 6, /**< number with unit ms, s, m, h (bare: seconds);
+                            read as milliseconds; within [min, max] ms */
+  VQ_OPT_SECRET = 7    /**< text that is never logged; may instead be given
+                            as `<key>_file = PATH` (first line of the file) */
+};
+
+/** Option flags. */
+#define VQ_OPT_REQUIRED 0x1u /**< the key must be present */
+#define VQ_OPT_LIST 0x2u     /**< comma-separated list of the type */
+
+/** One key of a plugin's section.  The array ends with a zeroed entry. */
+struct vq_option {
+  /** Key as written in the pipeline file. */
+  const char *key;
+  /** enum vq_option_type. */
+  uint32_t type;
+  /** VQ_OPT_* flags. */
+  uint32_t flags;
+  /** Default value as text, or NULL for none. */
+  const char *default_value;
+  /** For VQ_OPT_ENUM: the allowed words, '|'-separated ("json|influx"). */
+  const char *choices;
+  /** For INT, DOUBLE and DURATION: inclusive bounds (ignored if min > max). */
+  double min, max;
+  /** One line of help for --help-plugin and the man page. */
+  const char *help;
+};
+
+/* ------------------------------------------------------------------ */
+/* Host services                                                       */
+/* ------------------------------------------------------------------ */
+
+/** Log levels. */
+enum vq_log_level {
+  VQ_LOG_ERROR = 0,
+  VQ_LOG_WARN = 1,
+  VQ_LOG_INFO = 2,
+  VQ_LOG_DEBUG = 3
+};
+
+/** What the vocabulary knows of a quantity (see quantity_info). */
+struct vq_quantity_info {
+  /** sizeof(struct vq_quantity_info) as the host knows it. */
+  uint32_t size;
+  /** enum vq_value_type the quantity is always emitted with. */
+  uint32_t type;
+  const char *name;
+  const char *unit;               /**< "" when unitless */
+  const char *description;
+  const char *ha_device_class;    /**< Home Assistant device_class, or NULL */
+  const char *ha_state_class;     /**< Home Assistant state_class, or NULL */
+  /** Non-zero for diagnostic quantities (rssi, error codes, firmware). */
+  int diagnostic;
+};
+
+/** Callback for vq_host.post and timers. */
+typedef void (*vq_callback)(void *arg);
+
+/** The function table the host hands to create().  Append-only: fields are
+ *  only ever added at the end, and `size` says how many there are. */
+struct vq_host {
+  /** sizeof(struct vq_host) as the host knows it. */
+  uint32_t size;
+  /** ABI major and minor of the host. */
+  uint16_t abi_major, abi_minor;
+
+  /** The libuv loop (a uv_loop_t *).  Never block it.  Handles a plugin
+   *  opens on it must be closed before stop() reports done. */
+  void *(*loop)(struct vq_ctx *ctx);
+
+  /** printf-style log line, prefixed with the instance ("source.shunt:"). */
+  void (*log)(struct vq_ctx *ctx, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+      __attribute__((format(printf, 3, 4)))
+#endif
+      ;
+
+  /** Emit one reading (sources).  The host copies it; it never blocks.
+   *  Returns 0, or -EINVAL for a malformed reading (nothing emitted). */
+  int (*emit)(struct vq_ctx *ctx, const struct vq_reading *reading);
+
+  /** A source with a finite input (a replay) calls this once at its end.
+   *  When every source has finished, the daemon flushes its sinks and
+   *  exits 0. */
+  void (*finished)(struct vq_ctx *ctx);
+
+  /** Start a timer: cb(arg) after `timeout_ms`, then every `repeat_ms` if
+   *  non-zero.  The host closes it when the instance stops.  NULL on
+   *  failure. */
+  struct vq_timer *(*timer_start)(struct vq_ctx *ctx, uint64_t timeout_ms,
+                                  uint64_t repeat_ms, vq_callback cb,
+                                  void *arg);
+  /** Stop and free a timer (safe from within its own callback). */
+  void (*timer_stop)(struct vq_ctx *ctx, struct vq_timer *timer);
+
+  /** Typed access to the instance's validated section.  A key that was not
+   *  given yields its schema default; secrets come resolved from *_file.
+   *  cfg_string returns NULL when there is neither value nor default.
+   *  The other getters return 0 on success, -ENOENT when there is neither,
+   *  -EINVAL for a key the schema does not have. */
+  const char *(*cfg_string)(struct vq_ctx *ctx, const char *key);
+  int (*cfg_int)(struct vq_ctx *ctx, const char *key, int64_t *out);
+  int (*cfg_double)(struct vq_ctx *ctx, const char *key, double *out);
+  int (*cfg_bool)(struct vq_ctx *ctx, const char *key, int *out);
+  /** Durations in milliseconds. */
+  int (*cfg_duration)(struct vq_ctx *ctx, const char *key, uint64_t *out);
+
+  /** Sinks: complete the batch given to write().  May be called from
+   *  within write().  `done` and `rejected` matter for VQ_WRITE_PARTIAL
+   *  (readings finished from the head, records among them rejected);
+   *  `reason` (may be NULL) is logged for RETRY/REJECT/PARTIAL. */
+  void (*batch_done)(struct vq_ctx *ctx, const struct vq_batch *batch,
+                     int status, uint32_t done, uint32_t rejected,
+                     const char *reason);
+
+  /** Sinks: submit a command.  The host validates it (granted range, unit,
+   *  owning source) and later calls the sink's command_result with the
+   *  returned ticket.  Returns the ticket (> 0) or a negative errno when
+   *  the command is refused at once (the reason is logged and, if
+   *  `reason` is non-NULL, stored there: a static string). */
+  int64_t (*command_submit)(struct vq_ctx *ctx, const struct vq_command *cmd,
+                            const char **reason);
+  /** Sources: finish a command passed to command().  status 0 or a
+   *  negative errno; message (may be NULL) says why. */
+  void (*command_done)(struct vq_ctx *ctx, uint64_t ticket, int status,
+                       const char *message);
+  /** The granted range of a writable quantity of a source: 0 and min/max,
+   *  or -ENOENT when the pipeline file grants none. */
+  int (*command_range)(struct vq_ctx *ctx, const char *source,
+                       const char *quantity, double *min, double *max,
+                       double *step);
+
+  /** Add delta to the instance's counter `name` ("decrypt_failed").
+   *  Counters are logged on SIGUSR1 and at exit. */
+  void (*stat_add)(struct vq_ctx *ctx, const char *name, int64_t delta);
+
+  /** Run cb(arg) on the loop thread soon.  The only thread-safe call.
+   *  Returns 0 or -ENOMEM. */
+  int (*post)(struct vq_ctx *ctx, vq_callback cb, void *arg);
+
+  /** The vocabulary entry of a quantity, or NULL if it is not in it. */
+  const struct vq_quantity_info *(*quantity_info)(struct vq_ctx *ctx,
+                                                  const char *quantity);
+
+  /** Instance id ("shunt" for [source.shunt]). */
+  const char *(*instance_id)(struct vq_ctx *ctx);
+
+  /** Directory for the plugin's state (may not exist yet), or NULL. */
+  const char *(*state_dir)(struct vq_ctx *ctx);
+
+  /* ---- ABI 1.1 ---- */
+
+  /** Sources: how full the fullest sink queue this source feeds is, in
+   *  percent (0..100) of its bound.  A source that can wait (a replay at
+   *  full speed) pauses while it is high instead of making the queue drop
+   *  its oldest records; a live device cannot wait and ignores it.
+   *  Check VQ_HOST_HAS(host, backlog) first. */
+  int (*backlog)(struct vq_ctx *ctx);
+};
+
+/** Whether the host table has `member` (it is older than this header
+ *  when it does not): test before calling anything added after 1.0. */
+#define VQ_HOST_HAS(host, member)                                              \
+  ((host)->size >= offsetof(struct vq_host, member) + sizeof((host)->member) && \
+   (host)->member != NULL)
+
+/* ------------------------------------------------------------------ */
+/* Plugin descriptor                                                   */
+/* ------------------------------------------------------------------ */
+
+/** Plugin kinds (bits). */
+#define VQ_KIND_SOURCE 0x1u
+#define VQ_KIND_SINK 0x2u
+
+/** Called when an instance has fully stopped (all its handles closed). */
+typedef void (*vq_stopped_cb)(struct vq_ctx *ctx);
+
+/** The descriptor a plugin returns from its entry point.  Constant and
+ *  owned by the plugin for as long as it is loaded. */
+struct vq_plugin {
+  /** VQ_PLUGIN_MAGIC. */
+  uint32_t magic;
+  /** ABI the plugin was built for: VQ_ABI_MAJOR / VQ_ABI_MINOR. */
+  uint16_t abi_major, abi_minor;
+  /** sizeof(struct vq_plugin) as the plugin knows it. */
+  uint32_t size;
+
+  /** Name used in `plugin = NAME` ("vedirect"). */
+  const char *name;
+  /** Plugin version ("1.0.0"). */
+  const char *version;
+  /** One line description. */
+  const char *description;
+  /** VQ_KIND_* bits. */
+  uint32_t kinds;
+  /** Options schema, ended by an entry with key == NULL.  The host
+   *  validates every key of the section against it before create(). */
+  const struct vq_option *options;
+  /** Writable quantities (sources), ended by quantity == NULL; or NULL. */
+  const struct vq_writable *writables;
+
+  /** Create an instance for a validated section.  Keep `host` and `ctx`;
+   *  they stay valid until destroy().  Set *instance.  0 or -errno (the
+   *  plugin logs why). */
+  int (*create)(const struct vq_host *host, struct vq_ctx *ctx,
+                void **instance);
+  /** Start working (open sockets, start timers).  0 or -errno.  A sink
+   *  whose server is down must still start, and keep trying. */
+  int (*start)(void *instance);
+  /** Stop working: close handles, then call done(ctx) once everything is
+   *  closed (may be called before stop returns).  Sinks: no write() is
+   *  made after stop; a batch in flight must still be completed. */
+  void (*stop)(void *instance, vq_stopped_cb done);
+  /** Free the instance. */
+  void (*destroy)(void *instance);
+
+  /** Sinks: write a batch.  Complete it with host->batch_done (now or
+   *  later); there is at most one batch in flight per instance.  Returning
+   *  a negative errno is the same as batch_done(VQ_WRITE_RETRY). */
+  int (*write)(void *instance, const struct vq_batch *batch);
+
+  /** Sources with writables: carry out a validated command; complete it
+   *  with host->command_done(ctx, cmd->ticket, ...).  The command struct
+   *  is valid only during the call.  0, or -errno to fail it at once. */
+  int (*command)(void *instance, const struct vq_command *cmd);
+
+  /** Sinks that submit commands: the outcome of one (status 0 or -errno,
+   *  message may be NULL).  May be NULL. */
+  void (*command_result)(void *instance, uint64_t ticket, int status,
+                         const char *message);
+
+  /** Reserved for future minors; set to NULL. */
+  void *reserved[8];
+};
+
+/** Signature of the entry point.  The host passes the ABI majors it can
+ *  load; the plugin returns its descriptor if it speaks one of them, else
+ *  NULL. */
+typedef const struct vq_plugin *(*vq_plugin_entry_fn)(const uint16_t *majors,
+                                                      size_t nmajors);
+
+/* Symbol naming: libltdl's "MODULE_LTX_symbol" convention lets in-tree
+ * modules be preloaded (-dlpreopen) without symbol clashes.  MODULE is the
+ * module's file name without extension, with every character that is not
+ * a letter or digit written as '_' (ble-adv.la -> ble_adv). */
+#define VQ_PLUGIN_ENTRY_NAME_(module) module##_LTX_vq_plugin_entry
+#define VQ_PLUGIN_ENTRY_NAME(module) VQ_PLUGIN_ENTRY_NAME_(module)
+
+/** Define the entry point of module `module` (see above) returning
+ *  `descriptor` (a struct vq_plugin) when the host speaks VQ_ABI_MAJOR. */
+#define VQ_PLUGIN_DECLARE(module, descriptor)                                  \
+  const struct vq_plugin *VQ_PLUGIN_ENTRY_NAME(module)(const uint16_t *majors, \
+                                                       size_t nmajors);        \
+  const struct vq_plugin *VQ_PLUGIN_ENTRY_NAME(module)(const uint16_t *majors, \
+                                                       size_t nmajors) {       \
+    size_t i_;                                                                 \
+    for (i_ = 0; i_ < nmajors; i_++)                                           \
+      if (majors[i_] == VQ_ABI_MAJOR) return &(descriptor);                    \
+    return NULL;                                                               \
+  }
+
+/** Initialiser for the first fields of a descriptor. */
+#define VQ_PLUGIN_HEADER                                                       \
+  VQ_PLUGIN_MAGIC, VQ_ABI_MAJOR, VQ_ABI_MINOR, sizeof(struct vq_plugin)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VICACQ_PLUGIN_H */
