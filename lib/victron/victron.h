@@ -34,22 +34,26 @@ struct vic_label_set {
   const char *const *pair_states;
 };
 
-extern const struct vic_label_set vic_device_state;   /* VE_REG_DEVICE_STATE, CS */
-extern const struct vic_label_set vic_charger_error;  /* VE_REG_CHR_ERROR_CODE, ERR */
-extern const struct vic_label_set vic_vebus_error;    /* VE.Bus error */
-extern const struct vic_label_set vic_off_reason;     /* OR, DEVICE_OFF_REASON_2 */
-extern const struct vic_label_set vic_alarm_reason;   /* AR, WARN, alarm/warning reason */
-extern const struct vic_label_set vic_alarm_level;    /* VE.Bus alarm notification */
-extern const struct vic_label_set vic_aux_input;      /* BMV aux input */
-extern const struct vic_label_set vic_ac_input;       /* active AC input */
+extern const struct vic_label_set
+    vic_device_state; /* VE_REG_DEVICE_STATE, CS */
+extern const struct vic_label_set
+    vic_charger_error; /* VE_REG_CHR_ERROR_CODE, ERR */
+extern const struct vic_label_set vic_vebus_error; /* VE.Bus error */
+extern const struct vic_label_set vic_off_reason;  /* OR, DEVICE_OFF_REASON_2 */
+extern const struct vic_label_set
+    vic_alarm_reason; /* AR, WARN, alarm/warning reason */
+extern const struct vic_label_set
+    vic_alarm_level;                             /* VE.Bus alarm notification */
+extern const struct vic_label_set vic_aux_input; /* BMV aux input */
+extern const struct vic_label_set vic_ac_input;  /* active AC input */
 extern const struct vic_label_set vic_balancer_status;
 extern const struct vic_label_set vic_bms_flags;
-extern const struct vic_label_set vic_output_state;   /* DC output status */
-extern const struct vic_label_set vic_bms_io;         /* Lynx BMS IO (pairs) */
+extern const struct vic_label_set vic_output_state; /* DC output status */
+extern const struct vic_label_set vic_bms_io;       /* Lynx BMS IO (pairs) */
 extern const struct vic_label_set vic_bms_warnings_alarms; /* (pairs) */
-extern const struct vic_label_set vic_monitor_mode;   /* MON */
-extern const struct vic_label_set vic_tracker_mode;   /* MPPT */
-extern const struct vic_label_set vic_device_mode;    /* MODE, VE.Bus mode */
+extern const struct vic_label_set vic_monitor_mode;        /* MON */
+extern const struct vic_label_set vic_tracker_mode;        /* MPPT */
+extern const struct vic_label_set vic_device_mode;      /* MODE, VE.Bus mode */
 extern const struct vic_label_set vic_ble_capabilities; /* CAP_BLE */
 
 /* Every set, NULL-terminated (tests, documentation). */

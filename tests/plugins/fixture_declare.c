@@ -33,18 +33,31 @@ static const struct vq_label mode_labels[] = {
 
 static const struct vq_quantity_info declared[] = {
 #ifdef FIXTURE_CLASH
-    {.size = sizeof(struct vq_quantity_info), .type = VQ_VALUE_DOUBLE,
-     .name = "battery.voltage", .unit = "V", .description = "a clash"},
+    {.size = sizeof(struct vq_quantity_info),
+     .type = VQ_VALUE_DOUBLE,
+     .name = "battery.voltage",
+     .unit = "V",
+     .description = "a clash"},
 #else
-    {.size = sizeof(struct vq_quantity_info), .type = VQ_VALUE_DOUBLE,
-     .name = "fixture.frequency", .unit = "Hz",
+    {.size = sizeof(struct vq_quantity_info),
+     .type = VQ_VALUE_DOUBLE,
+     .name = "fixture.frequency",
+     .unit = "Hz",
      .description = "Frequency of the fixture's made-up grid",
-     .ha_device_class = "frequency", .ha_state_class = "measurement",
+     .ha_device_class = "frequency",
+     .ha_state_class = "measurement",
      .short_name = "Grid frequency"},
-    {.size = sizeof(struct vq_quantity_info), .type = VQ_VALUE_ENUM,
-     .name = "fixture.mode", .unit = "", .description = "Fixture mode",
-     .ha_device_class = "enum", .diagnostic = 1, .short_name = "Mode",
-     .label_set = "fixture_mode", .labels = mode_labels, .nlabels = 3},
+    {.size = sizeof(struct vq_quantity_info),
+     .type = VQ_VALUE_ENUM,
+     .name = "fixture.mode",
+     .unit = "",
+     .description = "Fixture mode",
+     .ha_device_class = "enum",
+     .diagnostic = 1,
+     .short_name = "Mode",
+     .label_set = "fixture_mode",
+     .labels = mode_labels,
+     .nlabels = 3},
 #endif
     {.name = NULL}};
 #endif
@@ -96,7 +109,9 @@ static void fx_stop(void *instance, vq_stopped_cb done) {
   done(f->ctx);
 }
 
-static void fx_destroy(void *instance) { (void)instance; }
+static void fx_destroy(void *instance) {
+  (void)instance;
+}
 
 static const struct vq_option options[] = {{.key = NULL}};
 

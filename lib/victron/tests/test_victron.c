@@ -9,8 +9,8 @@
 #include "victron.h"
 #include "vqtest.h"
 
-/* The codes doc/protocols/ble-adv.md §6 and vedirect.md §2.6 list (bit
- * numbers for bitmasks, field indexes for pairs).  A code missing from a
+/* The codes doc/protocols/ble-adv.md §6 and doc/protocols/vedirect.md §2.6 list
+ * (bit numbers for bitmasks, field indexes for pairs).  A code missing from a
  * set fails the test. */
 struct expected {
   const struct vic_label_set *set;
@@ -18,34 +18,38 @@ struct expected {
   size_t n;
 };
 
-#define E(set, ...)                                                            \
-  {&set, (const int64_t[]){__VA_ARGS__},                                       \
-   sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
+#define E(set, ...)                                              \
+  {                                                              \
+    &set, (const int64_t[]){__VA_ARGS__},                        \
+        sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t) \
+  }
 
 static const struct expected expected[] = {
-  E(vic_device_state, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 244, 245, 246, 247,
-    248, 249, 250, 251, 252),
-  E(vic_charger_error, 0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 19, 20, 21,
-    22, 23, 24, 26, 27, 28, 29, 33, 34, 35, 38, 39, 40, 41, 42, 43, 50, 51, 52,
-    53, 54, 55, 56, 57, 58, 65, 66, 67, 68, 69, 70, 71, 80, 81, 82, 83, 84, 85,
-    86, 87, 114, 116, 117, 119, 121, 200, 201, 202, 203, 205, 212, 215),
-  E(vic_vebus_error, 0, 1, 2, 3, 4, 5, 6, 7, 10, 14, 16, 17, 18, 22, 24, 25, 26),
-  E(vic_off_reason, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-  E(vic_alarm_reason, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
-  E(vic_alarm_level, 0, 1, 2),
-  E(vic_aux_input, 0, 1, 2),
-  E(vic_ac_input, 0, 1, 2),
-  E(vic_balancer_status, 0, 1, 2, 3),
-  E(vic_bms_flags, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-    18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29),
-  E(vic_output_state, 0, 1, 2, 3),
-  E(vic_bms_io, 0, 1, 2, 3, 4, 5, 6),
-  E(vic_bms_warnings_alarms, 0, 1, 2, 3, 4, 5, 6, 7, 8),
-  E(vic_monitor_mode, -9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6,
-    7, 8),
-  E(vic_tracker_mode, 0, 1, 2),
-  E(vic_device_mode, 1, 2, 3, 4, 5, 253),
-  E(vic_ble_capabilities, 0, 1),
+    E(vic_device_state, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 244, 245, 246,
+      247, 248, 249, 250, 251, 252),
+    E(vic_charger_error, 0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 19, 20, 21,
+      22, 23, 24, 26, 27, 28, 29, 33, 34, 35, 38, 39, 40, 41, 42, 43, 50, 51,
+      52, 53, 54, 55, 56, 57, 58, 65, 66, 67, 68, 69, 70, 71, 80, 81, 82, 83,
+      84, 85, 86, 87, 114, 116, 117, 119, 121, 200, 201, 202, 203, 205, 212,
+      215),
+    E(vic_vebus_error, 0, 1, 2, 3, 4, 5, 6, 7, 10, 14, 16, 17, 18, 22, 24, 25,
+      26),
+    E(vic_off_reason, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+    E(vic_alarm_reason, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
+    E(vic_alarm_level, 0, 1, 2),
+    E(vic_aux_input, 0, 1, 2),
+    E(vic_ac_input, 0, 1, 2),
+    E(vic_balancer_status, 0, 1, 2, 3),
+    E(vic_bms_flags, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29),
+    E(vic_output_state, 0, 1, 2, 3),
+    E(vic_bms_io, 0, 1, 2, 3, 4, 5, 6),
+    E(vic_bms_warnings_alarms, 0, 1, 2, 3, 4, 5, 6, 7, 8),
+    E(vic_monitor_mode, -9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6,
+      7, 8),
+    E(vic_tracker_mode, 0, 1, 2),
+    E(vic_device_mode, 1, 2, 3, 4, 5, 253),
+    E(vic_ble_capabilities, 0, 1),
 };
 
 static int snake_case(const char *s) {
@@ -73,7 +77,8 @@ static void check_sets(void) {
       }
       CHECK(strlen(s->labels[j].label) <= 48);
       if (j > 0) CHECK(s->labels[j - 1].code < s->labels[j].code);
-      if (s->kind != VIC_ENUM) CHECK(s->labels[j].code >= 0 && s->labels[j].code < 32);
+      if (s->kind != VIC_ENUM)
+        CHECK(s->labels[j].code >= 0 && s->labels[j].code < 32);
       /* A label never looks like a fallback. */
       CHECK(strncmp(s->labels[j].label, "unknown_", 8) != 0);
       CHECK(strncmp(s->labels[j].label, "bit_", 4) != 0);
@@ -100,9 +105,12 @@ static void check_text(void) {
   /* Enums: the label, else unknown_<code>. */
   CHECK_STR(vic_enum_text(&vic_device_state, 5, buf, sizeof buf), "float");
   CHECK_STR(vic_enum_text(&vic_device_state, 249, buf, sizeof buf), "active");
-  CHECK_STR(vic_enum_text(&vic_device_state, 13, buf, sizeof buf), "unknown_13");
-  CHECK_STR(vic_enum_text(&vic_monitor_mode, -10, buf, sizeof buf), "unknown_-10");
-  CHECK_STR(vic_enum_text(&vic_monitor_mode, -9, buf, sizeof buf), "solar_charger");
+  CHECK_STR(vic_enum_text(&vic_device_state, 13, buf, sizeof buf),
+            "unknown_13");
+  CHECK_STR(vic_enum_text(&vic_monitor_mode, -10, buf, sizeof buf),
+            "unknown_-10");
+  CHECK_STR(vic_enum_text(&vic_monitor_mode, -9, buf, sizeof buf),
+            "solar_charger");
   CHECK_STR(vic_enum_text(&vic_charger_error, 0, buf, sizeof buf), "no_error");
   CHECK_STR(vic_enum_text(&vic_vebus_error, 0, buf, sizeof buf), "no_error");
   CHECK_STR(vic_enum_text(&vic_vebus_error, 1, buf, sizeof buf),
@@ -114,19 +122,23 @@ static void check_text(void) {
   CHECK_STR(out, "none");
   CHECK_INT(vic_bits_text(&vic_alarm_reason, 0x8003, 16, out, sizeof out), 0);
   CHECK_STR(out, "low_voltage,high_voltage,bit_15");
-  CHECK_INT(vic_bits_text(&vic_off_reason, 0x80000081u, 32, out, sizeof out), 0);
+  CHECK_INT(vic_bits_text(&vic_off_reason, 0x80000081u, 32, out, sizeof out),
+            0);
   CHECK_STR(out, "no_input_power,engine_shutdown,bit_31");
   /* Bits beyond the field's width are not the field's. */
   CHECK_INT(vic_bits_text(&vic_alarm_reason, 0x10000, 16, out, sizeof out), 0);
   CHECK_STR(out, "none");
   /* Pairs: field=state for named states; all not-available: none. */
   CHECK_INT(vic_bits_text(&vic_bms_io, 0x1595, 16, out, sizeof out), 0);
-  CHECK_STR(out, "contactor_closed=yes,allowed_to_charge=yes,"
-                 "allowed_to_discharge=yes,user_relay=no,aux_output=yes,"
-                 "remote_enabled=yes,alternator_allowed_to_charge=yes");
+  CHECK_STR(out,
+            "contactor_closed=yes,allowed_to_charge=yes,"
+            "allowed_to_discharge=yes,user_relay=no,aux_output=yes,"
+            "remote_enabled=yes,alternator_allowed_to_charge=yes");
   CHECK_INT(vic_bits_text(&vic_bms_io, 0, 16, out, sizeof out), 0);
   CHECK_STR(out, "none");
-  CHECK_INT(vic_bits_text(&vic_bms_warnings_alarms, 0x3u << 16, 18, out, sizeof out), 0);
+  CHECK_INT(
+      vic_bits_text(&vic_bms_warnings_alarms, 0x3u << 16, 18, out, sizeof out),
+      0);
   CHECK_STR(out, "field_9=alarm");
   /* Too small: whole labels only, still terminated. */
   CHECK_INT(vic_bits_text(&vic_alarm_reason, 0x3, 16, out, 14), -ENOSPC);
