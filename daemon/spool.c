@@ -638,8 +638,9 @@ static int read_exact(int fd, unsigned char *buf, size_t n, uint64_t off) {
   return 0;
 }
 
-/* The frame at the read position: an item, or NULL with *bad set when the
- * bytes there are not a frame, or *err on an I/O error. */
+/* The frame at the read position: an item, or NULL with *bad set to 1
+ * when the bytes there are not a frame, 2 when they are a frame whose
+ * payload does not decode (*flen its length), or *err on an I/O error. */
 static struct vq_item *read_frame(struct vq_spool *s, struct segment *seg,
                                   size_t *flen, int *bad, int *err) {
   unsigned char *frame;
@@ -676,9 +677,11 @@ static struct vq_item *read_frame(struct vq_spool *s, struct segment *seg,
                          s->read.off + VQ_FRAME_HEADER)) != 0)
     goto out;
   *flen = vq_frame_at(frame, VQ_FRAME_HEADER + plen, 0);
-  if (*flen > 0)
-    it = vq_item_decode(frame + VQ_FRAME_HEADER, plen, vq_intern);
-  if (it == NULL) *bad = 1;
+  if (*flen == 0) *bad = 1;
+  else if ((it = vq_item_decode(frame + VQ_FRAME_HEADER, plen, vq_intern)) ==
+           NULL)
+    *bad = 2; /* a whole frame (checksum right) with a payload we cannot
+               * use: skip all of it, as the count at open did */
 out:
   free(frame);
   return it;
@@ -739,6 +742,16 @@ struct vq_item *vq_spool_next(struct vq_spool *s) {
       continue;
     }
     it = read_frame(s, seg, &flen, &bad, &err);
+    if (bad == 2) {
+      s->corrupt_frames++;
+      if (vq_ratelimit_pass(&s->read_log, mono_ms(), &held))
+        vq_log(VQ_LOG_ERROR, s->label,
+               "spool segment %016" PRIx64 ": the reading at offset %" PRIu64
+               " cannot be decoded; skipped",
+               seg->id, s->read.off);
+      s->read.off += flen;
+      continue;
+    }
     if (bad) {
       resync(s, seg);
       continue;
