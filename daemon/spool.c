@@ -47,6 +47,7 @@ struct vq_spool {
   char *path; /* DIR/SINK_ID */
   char label[80];
   uint64_t max_bytes, segment_max;
+  uint64_t room; /* spool_max_bytes, or the file system when smaller */
   int sync;
   struct segment *segs; /* oldest first; the last one is written */
   size_t nsegs;
@@ -307,9 +308,10 @@ static uint64_t filesystem_bytes(const char *path) {
   return (uint64_t)v.f_blocks * (v.f_frsize ? v.f_frsize : v.f_bsize);
 }
 
-static uint64_t choose_segment_max(const struct vq_spool *s) {
+static uint64_t choose_segment_max(struct vq_spool *s) {
   uint64_t room = filesystem_bytes(s->path), seg;
   if (room > s->max_bytes) room = s->max_bytes;
+  s->room = room;
   seg = room / SEGMENTS_PER_SPOOL;
   if (seg < SEGMENT_MIN) seg = SEGMENT_MIN;
   if (seg > SEGMENT_MAX) seg = SEGMENT_MAX;
@@ -603,7 +605,7 @@ int vq_spool_append(struct vq_spool *s, const struct vq_item *it) {
   last->end = last->size;
   s->total_bytes += flen;
   s->unread_records += it->reading.nrecords;
-  s->unsynced = 1;
+  s->unsynced = s->sync != VQ_SPOOL_SYNC_ALWAYS;
 out:
   if (frame != stack) free(frame);
   return rc;
@@ -812,6 +814,6 @@ uint64_t vq_spool_segment_max(const struct vq_spool *s) {
 }
 
 int vq_spool_fill_percent(const struct vq_spool *s) {
-  uint64_t p = s->total_bytes * 100 / s->max_bytes;
+  uint64_t p = s->total_bytes * 100 / (s->room ? s->room : 1);
   return p > 100 ? 100 : (int)p;
 }

@@ -51,7 +51,9 @@ uint64_t vq_spool_pending_records(const struct vq_spool *s);
 uint64_t vq_spool_unbacked_records(const struct vq_spool *s);
 /* Records the spool gave up since open (see above). */
 uint64_t vq_spool_dropped(const struct vq_spool *s);
-/* Bytes on disk in percent of spool_max_bytes. */
+/* Bytes on disk in percent of spool_max_bytes, or of the size of the file
+ * system holding the spool when that is smaller (the backlog hint of
+ * replays that wait for their sinks). */
 int vq_spool_fill_percent(const struct vq_spool *s);
 /* Frames skipped as corrupt since open (for tests and stats). */
 uint64_t vq_spool_corrupt_frames(const struct vq_spool *s);
