@@ -159,9 +159,42 @@ int64_t influx_retry_after_ms(const char *value, int64_t now_s,
   } else {
     /* An HTTP date: curl parses every form RFC 9110 allows. */
     time_t now = (time_t)now_s, when = curl_getdate(value, &now);
+    int64_t delta_s;
     if (when == (time_t)-1) return -1;
-    ms = ((int64_t)when - now_s) * 1000;
-    if (ms < 0) ms = 0;
+    /* Compare in seconds: a date far in the future (curl reads years up
+     * to 2^31) times 1000 would overflow. */
+    delta_s = (int64_t)when - now_s;
+    if (delta_s <= 0) return 0;
+    if (delta_s > cap_ms / 1000) return cap_ms;
+    ms = delta_s * 1000;
     return ms > cap_ms ? cap_ms : ms;
+  }
+}
+
+void influx_chunk_init(struct influx_chunk *c, uint32_t max) {
+  c->max = max > 0 ? max : 1;
+  c->size = c->max;
+  c->streak = 0;
+}
+
+void influx_chunk_update(struct influx_chunk *c, int action, uint32_t lines) {
+  switch (action) {
+  case INFLUX_SPLIT:
+    c->size = lines / 2 > 0 ? lines / 2 : 1;
+    c->streak = 0;
+    break;
+  case INFLUX_DONE:
+  case INFLUX_PARTIAL:
+    /* A 413 may have been a moment's limit (a proxy, a busy server):
+     * after a run of good requests at the smaller size, try twice as
+     * much again, up to batch_size.  A lasting limit costs one more 413
+     * (and no data) every INFLUX_CHUNK_GROW_AFTER requests. */
+    if (c->size < c->max && ++c->streak >= INFLUX_CHUNK_GROW_AFTER) {
+      c->size = c->size > c->max / 2 ? c->max : c->size * 2;
+      c->streak = 0;
+    }
+    break;
+  default:
+    break;
   }
 }

@@ -46,4 +46,17 @@ size_t influx_error_text(const char *body, size_t len, char *out,
 int64_t influx_retry_after_ms(const char *value, int64_t now_s,
                               int64_t cap_ms);
 
+/* How many readings a request carries: batch_size, halved by a 413, and
+ * grown back (doubling) after INFLUX_CHUNK_GROW_AFTER requests in a row
+ * that the server took. */
+#define INFLUX_CHUNK_GROW_AFTER 8
+struct influx_chunk {
+  uint32_t size;   /* readings per request now */
+  uint32_t max;    /* batch_size */
+  uint32_t streak; /* good requests since the last change */
+};
+void influx_chunk_init(struct influx_chunk *c, uint32_t max);
+/* After an answer (enum influx_action) to a request of `lines` readings. */
+void influx_chunk_update(struct influx_chunk *c, int action, uint32_t lines);
+
 #endif

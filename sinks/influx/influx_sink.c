@@ -38,6 +38,7 @@
 
 #include "influx_body.h"
 #include "influx_http.h"
+#include "influx_options.h"
 #include "influx_response.h"
 #include "record_format.h"
 #include "vicacq/plugin.h"
@@ -53,12 +54,7 @@ struct influx_sink {
   struct vq_ctx *ctx;
   uv_loop_t *loop;
 
-  /* Settings. */
-  int v2, gzip, create_db;
-  int64_t batch_size;
-  uint64_t flush_ms;
-  const char *database;
-  char *write_url, *query_url;
+  struct influx_config cfg;
   char *auth_header; /* "Authorization: Token ..." or NULL */
   const char *headers[4];
   struct vq_lp_options lp;
@@ -71,7 +67,7 @@ struct influx_sink {
    * in flight (or held) covers [next, hi). */
   const struct vq_batch *batch;
   uint32_t next, hi;
-  uint32_t chunk;          /* readings per request (413 lowers it) */
+  struct influx_chunk chunk; /* readings per request (413 lowers it) */
   uint32_t rejected;       /* records rejected so far in this batch */
   int db_retried;          /* CREATE DATABASE was tried for this batch */
   int send_after_query;    /* a write waits for the CREATE DATABASE */
@@ -85,76 +81,6 @@ struct influx_sink {
   int stopping;
   vq_stopped_cb stopped;
 };
-
-static const struct vq_option options[] = {
-    {"url", VQ_OPT_STRING, 0, "http://127.0.0.1:8086", NULL, 1, 0,
-     "base URL of the InfluxDB server (http:// or https://)"},
-    {"api", VQ_OPT_ENUM, 0, "v1", "v1|v2", 1, 0,
-     "v1: /write?db= (InfluxDB 1.x, and 2.x with a DBRP mapping); "
-     "v2: /api/v2/write?org=&bucket="},
-    {"database", VQ_OPT_STRING, 0, "victron", NULL, 1, 0, "v1 database"},
-    {"retention_policy", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "v1 retention policy (default: the database's default)"},
-    {"username", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "v1 user (HTTP Basic auth)"},
-    {"password", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
-     "v1 password (or password_file = PATH)"},
-    {"org", VQ_OPT_STRING, 0, NULL, NULL, 1, 0, "v2 organization"},
-    {"bucket", VQ_OPT_STRING, 0, NULL, NULL, 1, 0, "v2 bucket"},
-    {"token", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
-     "API token, sent as Authorization: Token (or token_file = PATH)"},
-    {"measurement", VQ_OPT_STRING, 0, "victron", NULL, 1, 0,
-     "measurement name"},
-    {"precision", VQ_OPT_ENUM, 0, "ns", "ns|us|ms|s", 1, 0,
-     "timestamp precision (coarser is smaller; readings of one device "
-     "within one unit would merge)"},
-    {"enum_text", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
-     "add a <quantity>_text string field to enums and bitmasks"},
-    {"gzip", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
-     "compress request bodies (worth it over slow links)"},
-    {"batch_size", VQ_OPT_INT, 0, "5000", NULL, 1, 1000000,
-     "most lines per request; a batch this big is sent at once"},
-    {"flush_interval", VQ_OPT_DURATION, 0, "1s", NULL, 0, 3600000,
-     "how long a smaller batch may wait for more readings"},
-    {"timeout", VQ_OPT_DURATION, 0, "10s", NULL, 100, 600000,
-     "time limit of one request"},
-    {"tls_ca_file", VQ_OPT_STRING, 0, NULL, NULL, 1, 0,
-     "CA certificates (PEM) to check the server with"},
-    {"tls_verify", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
-     "check the server's certificate and name"},
-    {"create_database", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
-     "v1: CREATE DATABASE at start and when a write says it is missing"},
-    {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
-
-/* ------------------------------------------------------------------ */
-/* Helpers                                                             */
-/* ------------------------------------------------------------------ */
-
-/* Percent-encoding for query values: only unreserved characters stay. */
-static void add_query_value(struct vq_text *t, const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
-      vq_text_addc(t, (char)c);
-    } else {
-      char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-      vq_text_add(t, e, 3);
-    }
-  }
-}
-
-static char *take_text(struct vq_text *t) {
-  char *s;
-  if (t->failed || t->data == NULL) {
-    vq_text_free(t);
-    return NULL;
-  }
-  s = t->data;
-  vq_text_init(t);
-  return s;
-}
 
 /* Log a problem when it differs from the last one logged, so that a
  * server that keeps saying the same thing does not flood the log. */
@@ -273,6 +199,9 @@ static void on_write_done(void *arg, const struct influx_http_response *r) {
     return;
   }
   influx_classify(r->status, r->body, r->body_len, &v);
+  if (v.action == INFLUX_DONE || v.action == INFLUX_PARTIAL ||
+      v.action == INFLUX_SPLIT)
+    influx_chunk_update(&s->chunk, v.action, s->hi - s->next);
   snprintf(reason, sizeof reason, "HTTP %ld: %s", r->status,
            v.message[0] ? v.message : "(no message)");
   switch (v.action) {
@@ -306,11 +235,9 @@ static void on_write_done(void *arg, const struct influx_http_response *r) {
   case INFLUX_SPLIT:
     if (influx_body_lines(&s->body, s->next, s->hi) > 1) {
       s->host->stat_add(s->ctx, "splits", 1);
-      s->chunk = (s->hi - s->next) / 2;
-      if (s->chunk == 0) s->chunk = 1;
       log_problem(s, VQ_LOG_WARN,
                   "request too large (HTTP 413): sending at most %u lines "
-                  "per request", (unsigned)s->chunk);
+                  "per request", (unsigned)s->chunk.size);
       s->hi = s->next; /* send_chunk picks the new size */
       send_chunk(s);
       return;
@@ -344,7 +271,7 @@ static void on_write_done(void *arg, const struct influx_http_response *r) {
     return;
   }
   case INFLUX_CONFIG:
-    if (v.db_not_found && s->create_db && !s->db_retried) {
+    if (v.db_not_found && s->cfg.create_db && !s->db_retried) {
       s->db_retried = 1;
       s->send_after_query = 1;
       create_database(s);
@@ -382,7 +309,7 @@ static void send_chunk(struct influx_sink *s) {
       return;
     }
     /* A split leaves hi inside the batch; otherwise take a full chunk. */
-    if (s->hi <= s->next || s->hi > n) s->hi = s->next + s->chunk < n ? s->next + s->chunk : n;
+    if (s->hi <= s->next || s->hi > n) s->hi = s->next + s->chunk.size < n ? s->next + s->chunk.size : n;
     if (influx_body_lines(&s->body, s->next, s->hi) > 0) break;
     s->next = s->hi; /* readings with no field: nothing to send */
   }
@@ -391,9 +318,9 @@ static void send_chunk(struct influx_sink *s) {
     return;
   }
   memset(&req, 0, sizeof req);
-  req.url = s->write_url;
+  req.url = s->cfg.write_url;
   req.headers = s->headers;
-  if (s->gzip) {
+  if (s->cfg.gzip) {
     rc = influx_body_gzip(&s->body, s->next, s->hi);
     if (rc < 0) {
       retry_later(s, "cannot compress the body");
@@ -422,16 +349,16 @@ static void on_query_done(void *arg, const struct influx_http_response *r) {
   struct influx_verdict v;
   if (r->failed) {
     s->host->log(s->ctx, VQ_LOG_WARN, "CREATE DATABASE \"%s\" failed: %s",
-                 s->database, r->error);
+                 s->cfg.database, r->error);
   } else {
     influx_classify(r->status, r->body, r->body_len, &v);
     if (r->status == 200)
       s->host->log(s->ctx, VQ_LOG_INFO, "database \"%s\" is there",
-                   s->database);
+                   s->cfg.database);
     else
       /* 403: not an admin.  The database may exist anyway: go on. */
       s->host->log(s->ctx, VQ_LOG_WARN,
-                   "CREATE DATABASE \"%s\": HTTP %ld: %s", s->database,
+                   "CREATE DATABASE \"%s\": HTTP %ld: %s", s->cfg.database,
                    r->status, v.message);
   }
   if (s->send_after_query && s->batch != NULL && s->hold == HOLD_NONE) {
@@ -453,13 +380,13 @@ static void create_database(struct influx_sink *s) {
   vq_text_init(&q);
   /* InfluxQL identifier in double quotes: escape " and \. */
   vq_text_adds(&stmt, "CREATE DATABASE \"");
-  for (c = s->database; *c; c++) {
+  for (c = s->cfg.database; *c; c++) {
     if (*c == '"' || *c == '\\') vq_text_addc(&stmt, '\\');
     vq_text_addc(&stmt, *c);
   }
   vq_text_addc(&stmt, '"');
   vq_text_adds(&q, "q=");
-  if (stmt.data) add_query_value(&q, stmt.data);
+  if (stmt.data) influx_add_query_value(&q, stmt.data);
   vq_text_free(&stmt);
   if (q.failed) {
     vq_text_free(&q);
@@ -470,7 +397,7 @@ static void create_database(struct influx_sink *s) {
   headers[1] = s->auth_header;
   headers[2] = NULL;
   memset(&req, 0, sizeof req);
-  req.url = s->query_url;
+  req.url = s->cfg.query_url;
   req.body = q.data;
   req.body_len = q.len;
   req.headers = headers;
@@ -491,61 +418,11 @@ static void create_database(struct influx_sink *s) {
 
 static void sink_destroy(void *instance);
 
-static int build_urls(struct influx_sink *s) {
-  const char *url = s->host->cfg_string(s->ctx, "url");
-  static const char *const v1_precision[] = {"ns", "u", "ms", "s"};
-  static const char *const v2_precision[] = {"ns", "us", "ms", "s"};
-  struct vq_text t;
-  size_t len = strlen(url);
-
-  if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-    s->host->log(s->ctx, VQ_LOG_ERROR, "url must start with http:// or https://");
-    return -EINVAL;
-  }
-  while (len > 0 && url[len - 1] == '/') len--;
-  vq_text_init(&t);
-  vq_text_add(&t, url, len);
-  if (s->v2) {
-    const char *org = s->host->cfg_string(s->ctx, "org");
-    const char *bucket = s->host->cfg_string(s->ctx, "bucket");
-    if (org == NULL || bucket == NULL ||
-        s->host->cfg_string(s->ctx, "token") == NULL) {
-      s->host->log(s->ctx, VQ_LOG_ERROR,
-                   "api = v2 needs org, bucket and token (or token_file)");
-      vq_text_free(&t);
-      return -EINVAL;
-    }
-    vq_text_adds(&t, "/api/v2/write?org=");
-    add_query_value(&t, org);
-    vq_text_adds(&t, "&bucket=");
-    add_query_value(&t, bucket);
-    vq_text_adds(&t, "&precision=");
-    vq_text_adds(&t, v2_precision[s->lp.precision & 3]);
-  } else {
-    const char *rp = s->host->cfg_string(s->ctx, "retention_policy");
-    vq_text_adds(&t, "/write?db=");
-    add_query_value(&t, s->database);
-    if (rp != NULL) {
-      vq_text_adds(&t, "&rp=");
-      add_query_value(&t, rp);
-    }
-    vq_text_adds(&t, "&precision=");
-    vq_text_adds(&t, v1_precision[s->lp.precision & 3]);
-  }
-  if ((s->write_url = take_text(&t)) == NULL) return -ENOMEM;
-  vq_text_add(&t, url, len);
-  vq_text_adds(&t, "/query");
-  if ((s->query_url = take_text(&t)) == NULL) return -ENOMEM;
-  return 0;
-}
-
 static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
                        void **instance) {
   struct influx_sink *s = calloc(1, sizeof *s);
   struct influx_http_config hc;
-  const char *token;
-  int rc, verify = 1, enum_text = 1;
-  uint64_t timeout_ms = 10000;
+  int rc;
   size_t h = 0;
 
   if (s == NULL) return -ENOMEM;
@@ -553,56 +430,38 @@ static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
   s->ctx = ctx;
   s->loop = host->loop(ctx);
   influx_body_init(&s->body);
-  s->v2 = strcmp(host->cfg_string(ctx, "api"), "v2") == 0;
-  host->cfg_bool(ctx, "gzip", &s->gzip);
-  host->cfg_bool(ctx, "create_database", &s->create_db);
-  host->cfg_bool(ctx, "enum_text", &enum_text);
-  host->cfg_bool(ctx, "tls_verify", &verify);
-  host->cfg_int(ctx, "batch_size", &s->batch_size);
-  host->cfg_duration(ctx, "flush_interval", &s->flush_ms);
-  host->cfg_duration(ctx, "timeout", &timeout_ms);
-  s->chunk = (uint32_t)s->batch_size;
-  s->database = host->cfg_string(ctx, "database");
-  s->lp.measurement = host->cfg_string(ctx, "measurement");
-  s->lp.precision = vq_lp_precision_parse(host->cfg_string(ctx, "precision"));
-  s->lp.enum_text = enum_text;
-  s->types.field_type = quantity_type;
-  s->types.arg = s;
-
-  if (s->lp.measurement[strspn(s->lp.measurement, "\\")] == '\0') {
-    host->log(ctx, VQ_LOG_ERROR, "measurement must not be empty");
-    sink_destroy(s);
-    return -EINVAL;
-  }
-  if (s->create_db && s->v2)
-    host->log(ctx, VQ_LOG_WARN, "create_database is for api = v1 only; ignored");
-  if (s->v2) s->create_db = 0;
-  if ((rc = build_urls(s)) != 0) {
+  if ((rc = influx_config_read(&s->cfg, host, ctx, 0)) != 0) {
     sink_destroy(s);
     return rc;
   }
+  influx_chunk_init(&s->chunk, (uint32_t)s->cfg.batch_size);
+  s->lp.measurement = s->cfg.measurement;
+  s->lp.precision = s->cfg.precision;
+  s->lp.enum_text = s->cfg.enum_text;
+  s->types.field_type = quantity_type;
+  s->types.arg = s;
+
   s->headers[h++] = "Content-Type: text/plain; charset=utf-8";
-  if (s->gzip) s->headers[h++] = "Content-Encoding: gzip";
-  token = host->cfg_string(ctx, "token");
-  if (token != NULL) {
-    size_t n = strlen(token) + 32;
+  if (s->cfg.gzip) s->headers[h++] = "Content-Encoding: gzip";
+  if (s->cfg.token != NULL) {
+    size_t n = strlen(s->cfg.token) + 32;
     if ((s->auth_header = malloc(n)) == NULL) {
       sink_destroy(s);
       return -ENOMEM;
     }
-    snprintf(s->auth_header, n, "Authorization: Token %s", token);
+    snprintf(s->auth_header, n, "Authorization: Token %s", s->cfg.token);
     s->headers[h++] = s->auth_header;
   }
   s->headers[h] = NULL;
 
   memset(&hc, 0, sizeof hc);
-  hc.ca_file = host->cfg_string(ctx, "tls_ca_file");
-  hc.verify = verify;
-  hc.timeout_ms = timeout_ms;
-  hc.connect_timeout_ms = timeout_ms < 5000 ? timeout_ms : 5000;
-  if (!s->v2) {
-    hc.username = host->cfg_string(ctx, "username");
-    hc.password = host->cfg_string(ctx, "password");
+  hc.ca_file = s->cfg.ca_file;
+  hc.verify = s->cfg.verify;
+  hc.timeout_ms = s->cfg.timeout_ms;
+  hc.connect_timeout_ms = s->cfg.timeout_ms < 5000 ? s->cfg.timeout_ms : 5000;
+  if (!s->cfg.v2) {
+    hc.username = s->cfg.username;
+    hc.password = s->cfg.password;
   }
   if ((rc = influx_http_new(&s->http, s->loop, &hc)) != 0) {
     host->log(ctx, VQ_LOG_ERROR, "cannot set up libcurl: %s", strerror(-rc));
@@ -616,7 +475,7 @@ static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
 static int sink_start(void *instance) {
   struct influx_sink *s = instance;
   /* The server may be down: the sink starts anyway, and writes retry. */
-  if (s->create_db) create_database(s);
+  if (s->cfg.create_db) create_database(s);
   return 0;
 }
 
@@ -625,16 +484,16 @@ static uint64_t hold_ms(struct influx_sink *s, const struct vq_batch *b,
                         uint32_t lines) {
   uint64_t now = uv_now(s->loop), since, wait;
   int64_t age_ms;
-  if (s->stopping || s->flush_ms == 0 || lines >= (uint64_t)s->batch_size ||
+  if (s->stopping || s->cfg.flush_ms == 0 || lines >= (uint64_t)s->cfg.batch_size ||
       s->last_post_ms == 0)
     return 0;
   since = now - s->last_post_ms;
-  if (since >= s->flush_ms) return 0;
-  wait = s->flush_ms - since;
+  if (since >= s->cfg.flush_ms) return 0;
+  wait = s->cfg.flush_ms - since;
   age_ms = (realtime_ns() - b->readings[b->nreadings - 1]->time_ns) / 1000000;
-  if (age_ms >= (int64_t)s->flush_ms) return 0; /* a backlog: no waiting */
-  if (age_ms > 0 && s->flush_ms - (uint64_t)age_ms < wait)
-    wait = s->flush_ms - (uint64_t)age_ms;
+  if (age_ms >= (int64_t)s->cfg.flush_ms) return 0; /* a backlog: no waiting */
+  if (age_ms > 0 && s->cfg.flush_ms - (uint64_t)age_ms < wait)
+    wait = s->cfg.flush_ms - (uint64_t)age_ms;
   return wait;
 }
 
@@ -693,8 +552,7 @@ static void sink_destroy(void *instance) {
     influx_http_close(s->http, NULL, NULL);
   }
   influx_body_free(&s->body);
-  free(s->write_url);
-  free(s->query_url);
+  influx_config_free(&s->cfg);
   free(s->auth_header);
   free(s);
 }
@@ -705,7 +563,8 @@ static const struct vq_plugin descriptor = {
     .version = PACKAGE_VERSION,
     .description = "records to InfluxDB (v1 /write or v2 /api/v2/write) over HTTP(S)",
     .kinds = VQ_KIND_SINK,
-    .options = options,
+    .options = influx_options,
+    .check = influx_config_check,
     .create = sink_create,
     .start = sink_start,
     .stop = sink_stop,

@@ -111,5 +111,51 @@ int main(void) {
   CHECK_INT(influx_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490,
                                   600000),
             0);
+  /* A date so far ahead that its milliseconds overflow int64: the cap,
+   * not a wrapped negative (0) or undefined behaviour. */
+  CHECK_INT(influx_retry_after_ms("Sun, 06 Nov 999999999 08:49:37 GMT",
+                                  1445412470, 600000),
+            600000);
+  CHECK_INT(influx_retry_after_ms("Sun, 06 Nov 2147483647 08:49:37 GMT",
+                                  1445412470, 600000),
+            600000);
+
+  /* Request size: a 413 halves it, a run of good answers grows it back
+   * to batch_size (it stayed small for ever before). */
+  {
+    struct influx_chunk c;
+    int i;
+    influx_chunk_init(&c, 5000);
+    CHECK_INT(c.size, 5000);
+    influx_chunk_update(&c, INFLUX_SPLIT, 5000);
+    CHECK_INT(c.size, 2500);
+    influx_chunk_update(&c, INFLUX_SPLIT, 2500);
+    CHECK_INT(c.size, 1250);
+    for (i = 0; i < INFLUX_CHUNK_GROW_AFTER - 1; i++)
+      influx_chunk_update(&c, INFLUX_DONE, 1250);
+    CHECK_INT(c.size, 1250);
+    influx_chunk_update(&c, INFLUX_DONE, 1250);
+    CHECK_INT(c.size, 2500);
+    for (i = 0; i < 2 * INFLUX_CHUNK_GROW_AFTER; i++)
+      influx_chunk_update(&c, i % 2 ? INFLUX_DONE : INFLUX_PARTIAL, 2500);
+    CHECK_INT(c.size, 5000); /* back, and never above */
+    for (i = 0; i < 3 * INFLUX_CHUNK_GROW_AFTER; i++)
+      influx_chunk_update(&c, INFLUX_DONE, 5000);
+    CHECK_INT(c.size, 5000);
+    /* Other answers change nothing. */
+    influx_chunk_update(&c, INFLUX_SPLIT, 3);
+    CHECK_INT(c.size, 1);
+    influx_chunk_update(&c, INFLUX_RETRY, 1);
+    influx_chunk_update(&c, INFLUX_THROTTLE, 1);
+    CHECK_INT(c.size, 1);
+    influx_chunk_init(&c, 3);
+    influx_chunk_update(&c, INFLUX_SPLIT, 3);
+    for (i = 0; i < INFLUX_CHUNK_GROW_AFTER; i++)
+      influx_chunk_update(&c, INFLUX_DONE, 1);
+    CHECK_INT(c.size, 2);
+    for (i = 0; i < INFLUX_CHUNK_GROW_AFTER; i++)
+      influx_chunk_update(&c, INFLUX_DONE, 2);
+    CHECK_INT(c.size, 3);
+  }
   VQTEST_END();
 }
