@@ -11,6 +11,7 @@
 #include "intern.h"
 #include "loader.h"
 #include "log.h"
+#include "plugin_check.h"
 #include "router.h"
 #include "sink_rt.h"
 #include "spool.h"
@@ -44,15 +45,20 @@ static void sink_closed(uv_handle_t *h) {
   vq_daemon_kick(rt->ctx->daemon); /* the stop may now complete */
 }
 
-static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_section *s) {
+/* Create the instance of section `s` of pipeline `p` (not started).  A
+ * plugin that fails is reported at the section's FILE:LINE unless it said
+ * why itself (cfg_error); the ctx is then marked removed for the loop to
+ * reap. */
+static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_pipeline *p,
+                                   struct vq_section *s) {
   struct vq_ctx *ctx = calloc(1, sizeof *ctx);
   int rc;
   if (ctx == NULL) {
-    vq_error("[%s]: out of memory", s->name);
+    vq_error("%s:%d: [%s]: out of memory", p->path, s->line, s->name);
     return NULL;
   }
   ctx->daemon = d;
-  ctx->pipeline = d->pipeline;
+  ctx->pipeline = p;
   ctx->pipeline->refs++;
   ctx->section = s;
   ctx->kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
@@ -72,9 +78,16 @@ static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_section *s) {
     }
   }
   rc = ctx->plugin->create(&vq_host_table, ctx, &ctx->instance);
+  if (rc == 0 && ctx->cfg_errors > 0) {
+    /* It reported a problem yet returned 0: the problem wins. */
+    ctx->plugin->destroy(ctx->instance);
+    rc = -EINVAL;
+  }
   if (rc != 0) {
-    vq_log(VQ_LOG_ERROR, ctx->label, "plugin %s could not be created: %s",
-           ctx->plugin->name, strerror(rc < 0 ? -rc : rc));
+    if (ctx->cfg_errors == 0)
+      vq_error("%s:%d: [%s]: plugin %s could not be created: %s", p->path,
+               s->line, s->name, ctx->plugin->name,
+               strerror(rc < 0 ? -rc : rc));
     if (ctx->sink) {
       ctx->open_handles++;
       vq_sink_rt_close(ctx->sink, sink_closed);
@@ -93,9 +106,12 @@ static void append_instance(struct vq_daemon *d, struct vq_ctx *ctx) {
   *p = ctx;
 }
 
+/* Drop what `ctx` posted and refuse its later posts (plugin.h: nothing
+ * posted runs once the stop has completed). */
 static void purge_posts(struct vq_daemon *d, struct vq_ctx *ctx) {
   struct vq_post **p, *post;
   uv_mutex_lock(&d->post_lock);
+  ctx->posts_closed = 1;
   for (p = &d->posts; (post = *p) != NULL;) {
     if (post->ctx == ctx) {
       *p = post->next;
@@ -128,6 +144,7 @@ static void on_instance_stopped(struct vq_ctx *ctx) {
   struct vq_timer *t;
   if (ctx->state == VQ_INST_STOPPED) return;
   ctx->state = VQ_INST_STOPPED;
+  purge_posts(ctx->daemon, ctx);
   /* Timers the plugin left running are closed for it. */
   while ((t = ctx->timers) != NULL) vq_host_table.timer_stop(ctx, t);
   if (ctx->sink != NULL && !ctx->sink->closing) {
@@ -154,9 +171,12 @@ static int instance_start(struct vq_ctx *ctx) {
   if (ctx->removed) return -EINVAL;
   ctx->state = VQ_INST_STARTED;
   rc = ctx->plugin->start(ctx->instance);
+  if (rc == 0 && ctx->cfg_errors > 0) rc = -EINVAL;
   if (rc != 0) {
-    vq_log(VQ_LOG_ERROR, ctx->label, "plugin %s could not start: %s",
-           ctx->plugin->name, strerror(rc < 0 ? -rc : rc));
+    if (ctx->cfg_errors == 0)
+      vq_error("%s:%d: [%s]: plugin %s could not start: %s",
+               ctx->pipeline->path, ctx->section->line, ctx->section->name,
+               ctx->plugin->name, strerror(rc < 0 ? -rc : rc));
     ctx->state = VQ_INST_CREATED;
     ctx->removed = 1;
     instance_stop(ctx);
@@ -271,8 +291,10 @@ static void on_drain(uv_idle_t *idle) {
     for (rounds = 0; rounds < 64 && vq_sink_rt_drain(c->sink); rounds++) {}
     if (vq_sink_rt_ready(c->sink) && c->state == VQ_INST_STARTED) busy = 1;
   }
-  if (d->state == VQ_DAEMON_RUNNING && all_sources_finished(d))
+  if (d->state == VQ_DAEMON_RUNNING && all_sources_finished(d)) {
+    d->finite = 1;
     begin_stop(d, "every source has finished");
+  }
   check_progress(d);
   if (!busy) uv_idle_stop(idle);
 }
@@ -386,7 +408,8 @@ static void on_post(uv_async_t *a) {
   }
   while (reversed != NULL) {
     struct vq_post *next = reversed->next;
-    reversed->cb(reversed->arg);
+    /* An earlier callback may have completed this instance's stop. */
+    if (!reversed->ctx->posts_closed) reversed->cb(reversed->arg);
     free(reversed);
     reversed = next;
   }
@@ -400,6 +423,11 @@ int vq_daemon_post(struct vq_daemon *d, struct vq_ctx *ctx, vq_callback cb,
   post->cb = cb;
   post->arg = arg;
   uv_mutex_lock(&d->post_lock);
+  if (ctx->posts_closed) {
+    uv_mutex_unlock(&d->post_lock);
+    free(post);
+    return -ESHUTDOWN;
+  }
   post->next = d->posts;
   d->posts = post;
   uv_mutex_unlock(&d->post_lock);
@@ -427,14 +455,55 @@ static struct vq_ctx *find_instance(struct vq_daemon *d, int kind,
   return NULL;
 }
 
+/* Whether running instance `c` goes on unchanged under pipeline `next`
+ * (its section is the same, or it is a spooled sink whose changes wait
+ * for a restart). */
+static int reload_keeps(const struct vq_ctx *c, const struct vq_pipeline *next,
+                        int say) {
+  const struct vq_section *s = vq_pipeline_find(
+      next, c->kind == VQ_KIND_SOURCE ? VQ_SECTION_SOURCE : VQ_SECTION_SINK,
+      c->id);
+  if (s == NULL) return 0;
+  if (vq_section_equal(c->section, s)) return 1;
+  if (c->kind == VQ_KIND_SINK && c->sink->spool != NULL) {
+    if (!say) return 1;
+    /* Two instances must never share one spool directory (the old one
+     * draining while the new one starts would deliver twice): a spooled
+     * sink keeps its settings until the daemon restarts. */
+    vq_log(VQ_LOG_WARN, c->label,
+           "has a spool: its changes take effect after a restart");
+    return 1;
+  }
+  return 0;
+}
+
+/* Give up on instances created for a reload that cannot go ahead: they
+ * were never started; the loop reaps them. */
+static void discard_fresh(struct vq_daemon *d, struct vq_ctx *fresh) {
+  while (fresh != NULL) {
+    struct vq_ctx *c = fresh;
+    fresh = c->next;
+    c->next = NULL;
+    c->removed = 1;
+    instance_stop(c);
+    append_instance(d, c);
+  }
+}
+
+/* SIGHUP.  Every instance the new file needs is created before anything
+ * running is touched, so a file the plugins refuse leaves the pipeline as
+ * it was.  A kept instance stays on the pipeline (and section) it was
+ * created with: the strings its plugin got from cfg_string live in it
+ * (plugin.h, "Lifetimes"). */
 static void reload(struct vq_daemon *d) {
   struct vq_pipeline *next, *old = d->pipeline;
-  struct vq_ctx *c;
+  struct vq_ctx *c, *fresh = NULL, **tail = &fresh;
   unsigned kept = 0, started = 0, stopped = 0;
+  int failed = 0;
   size_t i;
 
   vq_info("SIGHUP: re-reading %s", d->path);
-  next = vq_pipeline_load(d->path);
+  next = vq_pipeline_open(d->path);
   if (next == NULL) {
     vq_error("%s is invalid (see above); still running the previous pipeline",
              d->path);
@@ -443,30 +512,38 @@ static void reload(struct vq_daemon *d) {
     return;
   }
   next->refs = 1;
-  vq_log_setup(next->daemon.log_level, next->daemon.log_target);
-  d->control.default_timeout_ms = next->daemon.command_timeout_ms;
 
-  for (c = d->instances; c != NULL; c = c->next) {
-    struct vq_section *s;
-    if (c->removed || c->retiring) continue;
-    s = vq_pipeline_find(next, c->kind == VQ_KIND_SOURCE ? VQ_SECTION_SOURCE
-                                                         : VQ_SECTION_SINK,
-                         c->id);
-    if (s != NULL && c->kind == VQ_KIND_SINK && c->sink->spool != NULL &&
-        !vq_section_equal(c->section, s)) {
-      /* Two instances must never share one spool directory (the old one
-       * draining while the new one starts would deliver twice): a spooled
-       * sink keeps its settings until the daemon restarts. */
-      vq_log(VQ_LOG_WARN, c->label,
-             "has a spool: its changes take effect after a restart");
-      kept++;
+  for (i = 0; i < next->nsections; i++) {
+    struct vq_section *s = &next->sections[i];
+    int kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
+    struct vq_ctx *running;
+    if (s->kind != VQ_SECTION_SOURCE && s->kind != VQ_SECTION_SINK) continue;
+    running = find_instance(d, kind, s->id);
+    if (running != NULL && reload_keeps(running, next, 0)) continue;
+    c = instance_new(d, next, s);
+    if (c == NULL) {
+      failed = 1;
       continue;
     }
-    if (s != NULL && vq_section_equal(c->section, s)) {
-      c->section = s;
-      next->refs++;
-      pipeline_unref(c->pipeline);
-      c->pipeline = next;
+    *tail = c;
+    tail = &c->next;
+    if (c->removed) failed = 1;
+  }
+  if (failed) {
+    discard_fresh(d, fresh);
+    pipeline_unref(next);
+    vq_loader_init(old->daemon.plugin_path);
+    vq_error("%s: a plugin refused it (see above); still running the previous "
+             "pipeline", d->path);
+    vq_daemon_kick(d);
+    return;
+  }
+
+  vq_log_setup(next->daemon.log_level, next->daemon.log_target);
+  d->control.default_timeout_ms = next->daemon.command_timeout_ms;
+  for (c = d->instances; c != NULL; c = c->next) {
+    if (c->removed || c->retiring) continue;
+    if (reload_keeps(c, next, 1)) {
       kept++;
       continue;
     }
@@ -483,27 +560,19 @@ static void reload(struct vq_daemon *d) {
     }
   }
   d->pipeline = next;
-  for (i = 0; i < next->nsections; i++) {
-    struct vq_section *s = &next->sections[i];
-    int kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
-    if (s->kind != VQ_SECTION_SOURCE && s->kind != VQ_SECTION_SINK) continue;
-    if (find_instance(d, kind, s->id) != NULL) continue;
-    c = instance_new(d, s);
-    if (c == NULL) continue;
-    {
-      /* A restarted source keeps counting: seq grows for the life of the
-       * process, as plugin.h promises sinks. */
-      struct vq_ctx *old_c;
-      for (old_c = d->instances; old_c != NULL; old_c = old_c->next)
-        if (old_c->kind == c->kind && old_c->removed &&
-            strcmp(old_c->id, c->id) == 0 && old_c->seq > c->seq)
-          c->seq = old_c->seq;
-    }
+  while (fresh != NULL) {
+    struct vq_ctx *old_c;
+    c = fresh;
+    fresh = c->next;
+    c->next = NULL;
+    /* A restarted source keeps counting: seq grows for the life of the
+     * process, as plugin.h promises sinks. */
+    for (old_c = d->instances; old_c != NULL; old_c = old_c->next)
+      if (old_c->kind == c->kind && old_c->removed &&
+          strcmp(old_c->id, c->id) == 0 && old_c->seq > c->seq)
+        c->seq = old_c->seq;
     append_instance(d, c);
-    if (!c->removed) {
-      c->state = VQ_INST_CREATED;
-      started++;
-    }
+    started++;
   }
   compile_routes(d);
   /* Start sinks before sources so that nothing is emitted into nowhere. */
@@ -543,29 +612,79 @@ static void on_signal(uv_signal_t *s, int signum) {
 /* Run                                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Every handle of the daemon itself, for setting up and closing. */
+static uv_handle_t **daemon_handles(struct vq_daemon *d, size_t *n) {
+  static uv_handle_t *h[8];
+  h[0] = (uv_handle_t *)&d->drain;
+  h[1] = (uv_handle_t *)&d->sigterm;
+  h[2] = (uv_handle_t *)&d->sigint;
+  h[3] = (uv_handle_t *)&d->sighup;
+  h[4] = (uv_handle_t *)&d->sigusr1;
+  h[5] = (uv_handle_t *)&d->shutdown_timer;
+  h[6] = (uv_handle_t *)&d->tick;
+  h[7] = (uv_handle_t *)&d->post_async;
+  *n = 8;
+  return h;
+}
+
+/* Initialise the daemon's handles; on failure the ones set up are closed
+ * again (the caller runs the loop once to finish closing them). */
 static int init_handles(struct vq_daemon *d) {
+  size_t n, i, done = 0;
+  uv_handle_t **h = daemon_handles(d, &n);
   int rc = 0;
-  rc |= uv_idle_init(&d->loop, &d->drain);
-  rc |= uv_signal_init(&d->loop, &d->sigterm);
-  rc |= uv_signal_init(&d->loop, &d->sigint);
-  rc |= uv_signal_init(&d->loop, &d->sighup);
-  rc |= uv_signal_init(&d->loop, &d->sigusr1);
-  rc |= uv_timer_init(&d->loop, &d->shutdown_timer);
-  rc |= uv_timer_init(&d->loop, &d->tick);
-  rc |= uv_async_init(&d->loop, &d->post_async, on_post);
-  rc |= vq_control_init(&d->control, &d->loop, &d->instances,
-                        d->pipeline->daemon.command_timeout_ms);
-  if (rc != 0) return -EIO;
-  d->drain.data = d->sigterm.data = d->sigint.data = d->sighup.data =
-      d->sigusr1.data = d->shutdown_timer.data = d->tick.data =
-          d->post_async.data = d;
+  for (i = 0; i < n && rc == 0; i++, done++) {
+    if (i == 0) rc = uv_idle_init(&d->loop, &d->drain);
+    else if (i <= 4) rc = uv_signal_init(&d->loop, (uv_signal_t *)h[i]);
+    else if (i <= 6) rc = uv_timer_init(&d->loop, (uv_timer_t *)h[i]);
+    else rc = uv_async_init(&d->loop, &d->post_async, on_post);
+    if (rc == 0) h[i]->data = d;
+  }
+  if (rc == 0)
+    rc = vq_control_init(&d->control, &d->loop, &d->instances,
+                         d->pipeline->daemon.command_timeout_ms);
+  else
+    done--; /* the one that failed is not open */
+  if (rc != 0) {
+    for (i = 0; i < done; i++) uv_close(h[i], NULL);
+    return -EIO;
+  }
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
   uv_signal_start(&d->sighup, on_signal, SIGHUP);
   uv_signal_start(&d->sigusr1, on_signal, SIGUSR1);
   uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
-  /* The tick must not keep the loop alive on its own at the very end. */
   return 0;
+}
+
+/* Records a finite pipeline lost (dropped from a full queue, or given up
+ * at shutdown); rejected ones the server refused, each logged. */
+static uint64_t undelivered(const struct vq_daemon *d) {
+  const struct vq_ctx *c;
+  uint64_t n = 0;
+  for (c = d->instances; c != NULL; c = c->next)
+    if (c->sink != NULL)
+      n += c->sink->n.dropped + c->sink->n.lost;
+  return n;
+}
+
+static void daemon_free(struct vq_daemon *d) {
+  struct vq_ctx *c;
+  struct vq_post *post;
+  while ((c = d->instances) != NULL) {
+    d->instances = c->next;
+    instance_free(d, c);
+  }
+  vq_router_clear(&d->internal);
+  while ((post = d->posts) != NULL) {
+    d->posts = post->next;
+    free(post);
+  }
+  if (uv_loop_close(&d->loop) != 0)
+    vq_debug("event loop closed with handles open");
+  uv_mutex_destroy(&d->post_lock);
+  pipeline_unref(d->pipeline);
+  free(d);
 }
 
 int vq_daemon_run(struct vq_pipeline *p, const char *path) {
@@ -573,25 +692,37 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
   struct vq_ctx *c;
   int failed = 0, rc;
 
-  if (d == NULL) return 1;
+  p->refs = 1;
+  if (d == NULL) {
+    pipeline_unref(p);
+    return VQ_EXIT_RUNTIME;
+  }
   signal(SIGPIPE, SIG_IGN);
   d->pipeline = p;
-  p->refs = 1;
   d->path = path;
-  if (uv_loop_init(&d->loop) != 0 || uv_mutex_init(&d->post_lock) != 0) {
+  if (uv_loop_init(&d->loop) != 0) {
     vq_error("cannot initialise the event loop");
+    pipeline_unref(p);
     free(d);
-    return 1;
+    return VQ_EXIT_RUNTIME;
+  }
+  if (uv_mutex_init(&d->post_lock) != 0) {
+    vq_error("cannot initialise the event loop");
+    uv_loop_close(&d->loop);
+    pipeline_unref(p);
+    free(d);
+    return VQ_EXIT_RUNTIME;
   }
   d->internal.daemon = d;
   d->internal.kind = VQ_KIND_SOURCE;
   d->internal.id = vq_intern("vicacq");
   d->internal.state = VQ_INST_STARTED;
   snprintf(d->internal.label, sizeof d->internal.label, "vicacq");
-  rc = init_handles(d);
-  if (rc != 0) {
+  if (init_handles(d) != 0) {
     vq_error("cannot set up the event loop handles");
-    return 1;
+    uv_run(&d->loop, UV_RUN_DEFAULT); /* finish closing them */
+    daemon_free(d);
+    return VQ_EXIT_RUNTIME;
   }
 
   /* Sinks first so sources have somewhere to deliver from the start. */
@@ -600,7 +731,7 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
     for (i = 0; i < p->nsections; i++) {
       struct vq_section *s = &p->sections[i];
       if (s->kind != (rc == 0 ? VQ_SECTION_SINK : VQ_SECTION_SOURCE)) continue;
-      c = instance_new(d, s);
+      c = instance_new(d, p, s);
       if (c == NULL) {
         failed = 1;
         continue;
@@ -615,8 +746,12 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
   for (c = d->instances; !failed && c != NULL; c = c->next)
     if (c->kind == VQ_KIND_SOURCE && instance_start(c) != 0) failed = 1;
   if (failed) {
+    int config_error = 0;
+    for (c = d->instances; c != NULL; c = c->next)
+      if (c->cfg_errors > 0) config_error = 1;
     vq_error("could not start the pipeline; stopping");
-    d->exit_code = 1;
+    /* A plugin that named a key found a problem in the file. */
+    d->exit_code = config_error ? VQ_EXIT_CONFIG : VQ_EXIT_RUNTIME;
     for (c = d->instances; c != NULL; c = c->next) instance_stop(c);
     d->state = VQ_DAEMON_STOPPING_SINKS;
     vq_daemon_kick(d);
@@ -627,22 +762,15 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
 
   uv_run(&d->loop, UV_RUN_DEFAULT);
 
-  while ((c = d->instances) != NULL) {
-    d->instances = c->next;
-    instance_free(d, c);
-  }
-  vq_router_clear(&d->internal);
-  {
-    struct vq_post *post;
-    while ((post = d->posts) != NULL) {
-      d->posts = post->next;
-      free(post);
+  rc = d->exit_code;
+  if (rc == VQ_EXIT_OK && d->finite) {
+    uint64_t n = undelivered(d);
+    if (n > 0) {
+      vq_error("%llu records were not delivered (see the counts above)",
+               (unsigned long long)n);
+      rc = VQ_EXIT_UNDELIVERED;
     }
   }
-  rc = d->exit_code;
-  if (uv_loop_close(&d->loop) != 0) vq_debug("event loop closed with handles open");
-  uv_mutex_destroy(&d->post_lock);
-  pipeline_unref(d->pipeline);
-  free(d);
+  daemon_free(d);
   return rc;
 }

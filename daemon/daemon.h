@@ -20,6 +20,15 @@ enum vq_daemon_state {
 
 struct vq_post;
 
+/* Exit statuses of vicacq (documented in vicacq(1)). */
+enum vq_exit_status {
+  VQ_EXIT_OK = 0,
+  VQ_EXIT_RUNTIME = 1,     /* could not start, or failed while running */
+  VQ_EXIT_CONFIG = 2,      /* invalid pipeline file or usage */
+  VQ_EXIT_UNDELIVERED = 3  /* a finite pipeline ended with records
+                              dropped (full queue) or lost (shutdown) */
+};
+
 struct vq_daemon {
   uv_loop_t loop;
   struct vq_pipeline *pipeline; /* the one running */
@@ -38,9 +47,11 @@ struct vq_daemon {
   int state;
   int exit_code;
   int reload_requested;
+  int finite; /* stopping because every source finished */
 };
 
-/* Run `p` (taking ownership) until stopped; returns the exit status. */
+/* Run `p` (taking ownership, also on failure) until stopped; returns a
+ * vq_exit_status. */
 int vq_daemon_run(struct vq_pipeline *p, const char *path);
 
 /* Used by the host table. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,17 @@ static void host_timer_stop(struct vq_ctx *ctx, struct vq_timer *timer) {
   vq_log(VQ_LOG_ERROR, ctx->label, "plugin bug: timer_stop of an unknown timer");
 }
 
+static int host_timer_again(struct vq_ctx *ctx, struct vq_timer *timer,
+                            uint64_t timeout_ms, uint64_t repeat_ms) {
+  struct vq_timer *t;
+  for (t = ctx->timers; t != NULL; t = t->next)
+    if (t == timer)
+      return uv_timer_start(&t->handle, timer_fired, timeout_ms, repeat_ms);
+  vq_log(VQ_LOG_ERROR, ctx->label,
+         "plugin bug: timer_again of a timer it does not own");
+  return -EINVAL;
+}
+
 static const struct vq_option *schema_option(struct vq_ctx *ctx,
                                              const char *key) {
   const struct vq_option *o;
@@ -147,6 +159,97 @@ static int host_cfg_duration(struct vq_ctx *ctx, const char *key,
   const char *v;
   int rc = lookup(ctx, key, &v);
   return rc ? rc : vq_parse_duration_ms(v, out);
+}
+
+/* The C type a binding writes follows from the schema type. */
+static int bind_one(struct vq_ctx *ctx, const struct vq_cfg_bind *b,
+                    void *base) {
+  const struct vq_option *o = schema_option(ctx, b->key);
+  char *field = (char *)base + b->offset;
+  const char *v;
+  int64_t i;
+  double d;
+  int flag;
+  uint64_t ms;
+  int rc;
+
+  if (o == NULL) return -EINVAL; /* logged by schema_option's caller */
+  if (o->type != b->type) {
+    vq_log(VQ_LOG_ERROR, ctx->label,
+           "plugin bug: cfg_bind of '%s' as type %u, the schema says %u",
+           b->key, (unsigned)b->type, (unsigned)o->type);
+    return -EINVAL;
+  }
+  rc = lookup(ctx, b->key, &v);
+  if (rc == -ENOENT) return 0; /* neither value nor default: untouched */
+  if (rc != 0) return rc;
+  switch (b->type) {
+  case VQ_OPT_STRING:
+  case VQ_OPT_ENUM:
+  case VQ_OPT_SECRET:
+    memcpy(field, &v, sizeof v);
+    return 0;
+  case VQ_OPT_INT:
+    rc = vq_parse_int(v, &i);
+    if (rc == 0) memcpy(field, &i, sizeof i);
+    break;
+  case VQ_OPT_DOUBLE:
+    rc = vq_parse_double(v, &d);
+    if (rc == 0) memcpy(field, &d, sizeof d);
+    break;
+  case VQ_OPT_BOOL:
+    rc = vq_parse_bool(v, &flag);
+    if (rc == 0) memcpy(field, &flag, sizeof flag);
+    break;
+  case VQ_OPT_DURATION:
+    rc = vq_parse_duration_ms(v, &ms);
+    if (rc == 0) memcpy(field, &ms, sizeof ms);
+    break;
+  default:
+    rc = -EINVAL;
+    break;
+  }
+  if (rc != 0)
+    vq_log(VQ_LOG_ERROR, ctx->label,
+           "plugin bug: cfg_bind cannot read '%s' (its default '%s' does not "
+           "parse as its type)", b->key, v);
+  return rc != 0 ? -EINVAL : 0;
+}
+
+static int host_cfg_bind(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
+                         void *base) {
+  const struct vq_cfg_bind *b;
+  int rc;
+  for (b = table; b != NULL && b->key != NULL; b++) {
+    if (schema_option(ctx, b->key) == NULL) {
+      vq_log(VQ_LOG_ERROR, ctx->label,
+             "plugin bug: cfg_bind of key '%s' that its schema does not "
+             "declare", b->key);
+      return -EINVAL;
+    }
+    if ((rc = bind_one(ctx, b, base)) != 0) return rc;
+  }
+  return 0;
+}
+
+/* "FILE:LINE: [kind.id] key 'k': why", at the key's own line (or the
+ * section's when the key was not written: its default is what failed). */
+static void host_cfg_error(struct vq_ctx *ctx, const char *key,
+                           const char *fmt, ...) {
+  char message[1024];
+  const struct vq_kv *kv = key ? vq_section_get(ctx->section, key) : NULL;
+  int line = kv ? kv->line : ctx->section->line;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  if (key != NULL)
+    vq_error("%s:%d: [%s] key '%s': %s", ctx->pipeline->path, line,
+             ctx->section->name, key, message);
+  else
+    vq_error("%s:%d: [%s]: %s", ctx->pipeline->path, line, ctx->section->name,
+             message);
+  ctx->cfg_errors++;
 }
 
 static void host_batch_done(struct vq_ctx *ctx, const struct vq_batch *batch,
@@ -236,15 +339,31 @@ static int host_backlog(struct vq_ctx *ctx) {
 }
 
 const struct vq_host vq_host_table = {
-    sizeof(struct vq_host), VQ_ABI_MAJOR, VQ_ABI_MINOR,
-    host_loop, host_log, host_emit, host_finished,
-    host_timer_start, host_timer_stop,
-    host_cfg_string, host_cfg_int, host_cfg_double, host_cfg_bool,
-    host_cfg_duration,
-    host_batch_done, host_command_submit, host_command_done,
-    host_command_range, host_stat_add, host_post, host_quantity_info,
-    host_instance_id, host_state_dir,
-    host_backlog,
-    NULL, /* cfg_error: ABI 1.2, not yet implemented */
-    NULL, /* timer_again: ABI 1.2, not yet implemented */
+    .size = sizeof(struct vq_host),
+    .abi_major = VQ_ABI_MAJOR,
+    .abi_minor = VQ_ABI_MINOR,
+    .loop = host_loop,
+    .log = host_log,
+    .emit = host_emit,
+    .finished = host_finished,
+    .timer_start = host_timer_start,
+    .timer_stop = host_timer_stop,
+    .cfg_string = host_cfg_string,
+    .cfg_int = host_cfg_int,
+    .cfg_double = host_cfg_double,
+    .cfg_bool = host_cfg_bool,
+    .cfg_duration = host_cfg_duration,
+    .batch_done = host_batch_done,
+    .command_submit = host_command_submit,
+    .command_done = host_command_done,
+    .command_range = host_command_range,
+    .stat_add = host_stat_add,
+    .post = host_post,
+    .quantity_info = host_quantity_info,
+    .instance_id = host_instance_id,
+    .state_dir = host_state_dir,
+    .backlog = host_backlog,
+    .cfg_error = host_cfg_error,
+    .timer_again = host_timer_again,
+    .cfg_bind = host_cfg_bind,
 };

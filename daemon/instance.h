@@ -56,6 +56,8 @@ struct vq_ctx {
   struct vq_timer *timers;
   struct vq_stat *stats;
   size_t nstats;
+  int cfg_errors;   /* cfg_error calls (check, create, start) */
+  int posts_closed; /* stop completed: post() refused (under post_lock) */
 
   /* Sources. */
   uint64_t seq;

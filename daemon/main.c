@@ -1,5 +1,5 @@
 /* vicacq command line: run a pipeline, check it, list and describe
- * plugins, and the scan/dump tools. */
+ * plugins; the plugins' tools are in tools.c. */
 #include "config.h"
 
 #include <getopt.h>
@@ -13,20 +13,24 @@
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
+#include "plugin_check.h"
+#include "tools.h"
 #include "vocabulary.h"
 
-/* Exit statuses (documented in vicacq(1)). */
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
+/* Exit statuses: enum vq_exit_status (daemon.h), documented in vicacq(1). */
+#define EXIT_OK VQ_EXIT_OK
+#define EXIT_RUNTIME VQ_EXIT_RUNTIME
+#define EXIT_CONFIG VQ_EXIT_CONFIG
 
 static void usage(FILE *out) {
   fprintf(out,
           "Usage: vicacq -c FILE [--check] [--log-level LEVEL]\n"
           "       vicacq --list-plugins [--plugin-path DIRS]\n"
           "       vicacq --help-plugin NAME [--plugin-path DIRS]\n"
-          "       vicacq scan [--adapter hciN] [--seconds N] [-c FILE]\n"
-          "       vicacq dump ble [--address MAC] [--adapter hciN] "
-          "[--seconds N] -o FILE\n"
-          "       vicacq dump vedirect --port PORT [--seconds N] -o FILE\n"
+          "       vicacq TOOL [PLUGIN] [--KEY VALUE ...] [-o FILE] [-c FILE]\n"
+          "         e.g. vicacq scan --seconds 10, vicacq dump ble -o FILE,\n"
+          "         vicacq dump vedirect --port PORT -o FILE "
+          "(vicacq TOOL --help)\n"
           "       vicacq --version | -h\n"
           "\n"
           "  -c, --config FILE      pipeline file to run (see vicacq.ini(5))\n"
@@ -42,7 +46,7 @@ static void usage(FILE *out) {
           "  -h, --help             this text\n"
           "\n"
           "Exit status: 0 done, 1 runtime failure, 2 invalid pipeline file or "
-          "usage.\n");
+          "usage,\n3 a finite pipeline ended with records not delivered.\n");
 }
 
 static const char *type_name(uint32_t t) {
@@ -98,6 +102,7 @@ static int help_plugin(const char *name) {
       printf("  %-22s %g..%g %s, step %g\n      %s\n", w->quantity, w->min,
              w->max, w->unit ? w->unit : "", w->step, w->help ? w->help : "");
   }
+  vq_tools_describe(stdout, p);
   return EXIT_OK;
 }
 
@@ -116,125 +121,6 @@ static int list_plugins(void) {
   }
   free(names);
   return EXIT_OK;
-}
-
-/* Append "key = value\n" to a growing text (for synthesized pipelines). */
-static int appendf(char **text, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int appendf(char **text, size_t *len, const char *fmt, ...) {
-  va_list ap;
-  char line[1024];
-  char *grown;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof line) return -1;
-  grown = realloc(*text, *len + (size_t)n + 1);
-  if (grown == NULL) return -1;
-  memcpy(grown + *len, line, (size_t)n + 1);
-  *text = grown;
-  *len += (size_t)n;
-  return 0;
-}
-
-/* `vicacq scan` and `vicacq dump`: run a one-source pipeline with the
- * transport plugin in its scan or dump mode. */
-static int run_tool(int argc, char **argv, const char *plugin_path) {
-  static const struct option opts[] = {
-      {"adapter", required_argument, NULL, 'a'},
-      {"seconds", required_argument, NULL, 's'},
-      {"address", required_argument, NULL, 'A'},
-      {"port", required_argument, NULL, 'p'},
-      {"output", required_argument, NULL, 'o'},
-      {"config", required_argument, NULL, 'c'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  const char *tool = argv[0], *plugin, *adapter = NULL, *seconds = NULL,
-             *address = NULL, *port = NULL, *output = NULL, *config = NULL;
-  char *text = NULL, *known = NULL;
-  size_t len = 0, klen = 0;
-  struct vq_pipeline *p;
-  int c, rc;
-
-  if (strcmp(tool, "scan") == 0) {
-    plugin = "ble-adv";
-  } else {
-    if (argc < 2 || (strcmp(argv[1], "ble") != 0 &&
-                     strcmp(argv[1], "vedirect") != 0)) {
-      fprintf(stderr, "vicacq dump: say what to dump: ble or vedirect\n");
-      return EXIT_CONFIG;
-    }
-    plugin = strcmp(argv[1], "ble") == 0 ? "ble-adv" : "vedirect";
-    argc--;
-    argv++;
-  }
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:c:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a': adapter = optarg; break;
-    case 's': seconds = optarg; break;
-    case 'A': address = optarg; break;
-    case 'p': port = optarg; break;
-    case 'o': output = optarg; break;
-    case 'c': config = optarg; break;
-    case 'h': usage(stdout); return EXIT_OK;
-    default: usage(stderr); return EXIT_CONFIG;
-    }
-  }
-  if (strcmp(tool, "dump") == 0 && output == NULL) {
-    fprintf(stderr, "vicacq dump: -o FILE is required\n");
-    return EXIT_CONFIG;
-  }
-  if (strcmp(plugin, "vedirect") == 0 && port == NULL) {
-    fprintf(stderr, "vicacq dump vedirect: --port is required\n");
-    return EXIT_CONFIG;
-  }
-  if (config != NULL) {
-    /* Which BLE devices have a key: listed as known by the scan. */
-    struct vq_pipeline *cfg = vq_pipeline_load(config);
-    size_t i;
-    if (cfg == NULL) return EXIT_CONFIG;
-    for (i = 0; i < cfg->nsections; i++) {
-      const struct vq_section *s = &cfg->sections[i];
-      const struct vq_kv *a = vq_section_get(s, "address");
-      if (s->kind == VQ_SECTION_SOURCE && s->plugin &&
-          strcmp(s->plugin->name, "ble-adv") == 0 && a != NULL &&
-          vq_section_get(s, "key") != NULL)
-        appendf(&known, &klen, "%s%s", klen ? "," : "", a->value);
-    }
-    if (plugin_path == NULL && cfg->daemon.plugin_path != NULL)
-      plugin_path = vq_intern(cfg->daemon.plugin_path);
-    vq_pipeline_free(cfg);
-  }
-  rc = 0;
-  rc |= appendf(&text, &len, "[vicacq]\nlog_level = %s\n",
-                vq_log_get_level() >= VQ_LOG_DEBUG ? "debug" : "warn");
-  if (plugin_path) rc |= appendf(&text, &len, "plugin_path = %s\n", plugin_path);
-  rc |= appendf(&text, &len, "[source.%s]\nplugin = %s\nmode = %s\n", tool,
-                plugin, tool);
-  if (adapter) rc |= appendf(&text, &len, "adapter = %s\n", adapter);
-  if (seconds) rc |= appendf(&text, &len, "seconds = %s\n", seconds);
-  if (address) rc |= appendf(&text, &len, "address = %s\n", address);
-  if (port) rc |= appendf(&text, &len, "port = %s\n", port);
-  if (output) rc |= appendf(&text, &len, "output = %s\n", output);
-  if (known) rc |= appendf(&text, &len, "known_addresses = %s\n", known);
-  /* The tool prints or writes by itself; the sink only completes the
-   * pipeline. */
-  rc |= appendf(&text, &len,
-                "[sink.out]\nplugin = stdout\nformat = text\n"
-                "[route.all]\nfrom = *\nto = out\n");
-  free(known);
-  if (rc != 0) {
-    free(text);
-    vq_error("argument too long");
-    return EXIT_CONFIG;
-  }
-  p = vq_pipeline_load_text(tool, text);
-  free(text);
-  if (p == NULL) return EXIT_CONFIG;
-  vq_log_setup(p->daemon.log_level, VQ_LOG_STDERR);
-  return vq_daemon_run(p, NULL) ? EXIT_RUNTIME : EXIT_OK;
 }
 
 int main(int argc, char **argv) {
@@ -256,10 +142,9 @@ int main(int argc, char **argv) {
   struct vq_pipeline *p;
 
   vq_log_setup(VQ_LOG_INFO, VQ_LOG_STDERR);
-  /* Sub-commands come first: vicacq scan ..., vicacq dump ... */
-  if (argc > 1 && (strcmp(argv[1], "scan") == 0 ||
-                   strcmp(argv[1], "dump") == 0)) {
-    int i;
+  /* Tools come first: vicacq scan ..., vicacq dump PLUGIN ... */
+  if (argc > 1 && argv[1][0] != '-') {
+    int i, j = 0;
     for (i = 2; i + 1 < argc; i++) {
       if (strcmp(argv[i], "--plugin-path") == 0) plugin_path = argv[i + 1];
       if (strcmp(argv[i], "--log-level") == 0 &&
@@ -268,19 +153,16 @@ int main(int argc, char **argv) {
     }
     if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
     /* Drop the options only main knows before the tool parses the rest. */
-    {
-      int j = 0;
-      for (i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "--plugin-path") == 0 ||
-             strcmp(argv[i], "--log-level") == 0) && i + 1 < argc) {
-          i++;
-          continue;
-        }
-        argv[j++] = argv[i];
+    for (i = 1; i < argc; i++) {
+      if ((strcmp(argv[i], "--plugin-path") == 0 ||
+           strcmp(argv[i], "--log-level") == 0) && i + 1 < argc) {
+        i++;
+        continue;
       }
-      argv[j] = NULL;
-      rc = run_tool(j, argv, plugin_path);
+      argv[j++] = argv[i];
     }
+    argv[j] = NULL;
+    rc = vq_tools_run(j, argv, plugin_path);
     vq_loader_shutdown();
     vq_intern_free_all();
     return rc;
@@ -335,7 +217,7 @@ int main(int argc, char **argv) {
   } else {
     /* --plugin-path comes before the file's plugin_path. */
     if (plugin_path != NULL) setenv("VICACQ_PLUGIN_PATH", plugin_path, 1);
-    p = vq_pipeline_load(config);
+    p = vq_pipeline_open(config);
     if (p == NULL) {
       rc = EXIT_CONFIG;
     } else if (check) {
@@ -345,7 +227,7 @@ int main(int argc, char **argv) {
     } else {
       vq_log_setup(log_level >= 0 ? log_level : p->daemon.log_level,
                    p->daemon.log_target);
-      rc = vq_daemon_run(p, config) ? EXIT_RUNTIME : EXIT_OK;
+      rc = vq_daemon_run(p, config);
     }
   }
   vq_loader_shutdown();

@@ -4,16 +4,18 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
 #include "spool.h"
 #include "value_parse.h"
+#include "vocabulary.h"
 
 /* A size in bytes with k/M/G suffixes: a core-only option type. */
 #define VQ_OPT_SIZE 100
@@ -79,12 +81,19 @@ const struct vq_option vq_route_options[] = {
 /* Reading the file                                                    */
 /* ------------------------------------------------------------------ */
 
+/* Limits that keep a wrong -c argument (/dev/zero, a log file) from
+ * hanging or eating memory. */
+#define MAX_LINE 65536          /* bytes in one line */
+#define MAX_FILE (4u << 20)     /* bytes in the whole file */
+
 struct parse_state {
   const char *path;
   FILE *file;        /* file input, or */
   const char *text;  /* text input */
+  size_t consumed;   /* bytes read so far */
   int line;
   int errors;
+  int headers; /* [section] lines seen */
   struct vq_pipeline *p;
   struct vq_section *current; /* section of the lines being read */
 };
@@ -183,86 +192,133 @@ static void open_section(struct parse_state *st, const char *name) {
   st->current = s;
 }
 
-/* libinih reader: hands inih one line at a time so that we know the line
- * number of every key (libinih's own line numbers are compiled out on
- * Debian), and sees section headers itself so that empty and duplicate
- * sections are caught too.  Leading blanks are removed so an indented key
- * is a key, not an inih continuation line. */
-static char *read_line(char *buf, int size, void *stream) {
-  struct parse_state *st = stream;
-  char line[4096], *start;
-  size_t len;
-
-  for (;;) {
-    if (st->file != NULL) {
-      if (fgets(line, sizeof line, st->file) == NULL) return NULL;
-    } else {
-      const char *nl;
-      if (*st->text == '\0') return NULL;
-      nl = strchr(st->text, '\n');
-      len = nl ? (size_t)(nl - st->text + 1) : strlen(st->text);
-      if (len >= sizeof line) len = sizeof line - 1;
-      memcpy(line, st->text, len);
-      line[len] = '\0';
-      st->text += len;
-    }
-    st->line++;
-    len = strlen(line);
-    if (len > 0 && line[len - 1] != '\n' &&
-        (st->file == NULL ? *st->text != '\0' : !feof(st->file))) {
-      int c;
-      report(st, st->line, "line too long (at most %d characters)", size - 2);
-      if (st->file != NULL)
-        while ((c = fgetc(st->file)) != EOF && c != '\n') {}
-      continue;
-    }
-    start = line;
-    while (*start == ' ' || *start == '\t') start++;
-    if ((int)strlen(start) >= size - 1) {
-      report(st, st->line, "line too long (at most %d characters)", size - 2);
-      continue;
-    }
-    if (*start == '[') {
-      char *close = strchr(start, ']');
-      if (close != NULL) {
-        char name[256];
-        size_t n = (size_t)(close - start - 1);
-        if (n >= sizeof name) n = sizeof name - 1;
-        memcpy(name, start + 1, n);
-        name[n] = '\0';
-        open_section(st, trim(name));
-      }
-    }
-    strcpy(buf, start);
-    return buf;
-  }
+/* The next byte of the input, or EOF. */
+static int next_byte(struct parse_state *st) {
+  if (st->consumed >= MAX_FILE) return EOF;
+  st->consumed++;
+  if (st->file != NULL) return fgetc(st->file);
+  if (*st->text == '\0') return EOF;
+  return (unsigned char)*st->text++;
 }
 
-static int on_key(void *user, const char *section, const char *name,
-                  const char *value) {
-  struct parse_state *st = user;
+/* Read one line (without its end) into line[MAX_LINE].  Returns its
+ * length, or -1 at the end of the input.  A line that is too long or
+ * holds a NUL byte is reported and comes back empty. */
+static long read_line(struct parse_state *st, char *line) {
+  size_t len = 0;
+  int c, too_long = 0, nul = 0, any = 0;
+  while ((c = next_byte(st)) != EOF && c != '\n') {
+    any = 1;
+    if (c == '\0') nul = 1;
+    else if (len + 1 < MAX_LINE) line[len++] = (char)c;
+    else too_long = 1;
+  }
+  if (!any && c == EOF) return -1;
+  st->line++;
+  if (len > 0 && line[len - 1] == '\r') len--;
+  line[len] = '\0';
+  if (nul) report(st, st->line, "NUL byte in the line (not a text file?)");
+  else if (too_long)
+    report(st, st->line, "line too long (at most %d characters)", MAX_LINE - 2);
+  if (nul || too_long) line[0] = '\0';
+  return (long)len;
+}
+
+/* Cut an inline comment: ';' after a blank starts one (as in libinih).
+ * '#' after a blank is refused rather than kept in the value: it starts a
+ * comment only at the start of a line, and a value that silently carries
+ * "# ..." is the kind of file that passes --check and fails later. */
+static int cut_comment(struct parse_state *st, char *value) {
+  char *c;
+  for (c = value; *c != '\0'; c++) {
+    if (c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+      if (*c == ';') {
+        *c = '\0';
+        return 0;
+      }
+      if (*c == '#') {
+        report(st, st->line,
+               "'#' after a value: comments after a value start with ' ;' "
+               "('#' only at the start of a line)");
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
+static void on_key(struct parse_state *st, const char *name,
+                   const char *value);
+
+/* Parse the whole input: [section] headers, key = value lines, comments
+ * (';' or '#' first on a line, ' ;' after a value), blank lines.  A UTF-8
+ * byte-order mark at the start is skipped. */
+static void parse(struct parse_state *st) {
+  char *line = malloc(MAX_LINE), *start;
+  long len;
+  if (line == NULL) {
+    report(st, 0, "out of memory");
+    return;
+  }
+  while ((len = read_line(st, line)) >= 0) {
+    char *eq;
+    start = line;
+    if (st->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0) start += 3;
+    start = trim(start);
+    if (*start == '\0' || *start == ';' || *start == '#') continue;
+    if (*start == '[') {
+      char *close = strchr(start, ']');
+      char *rest = close ? trim(close + 1) : NULL;
+      if (close == NULL || (*rest != '\0' && *rest != ';' && *rest != '#')) {
+        report(st, st->line, "syntax error (expected '[section]')");
+        st->current = NULL;
+        continue;
+      }
+      *close = '\0';
+      st->headers++;
+      open_section(st, trim(start + 1));
+      continue;
+    }
+    eq = strchr(start, '=');
+    if (eq == NULL || eq == start) {
+      report(st, st->line,
+             "syntax error (expected 'key = value' or '[section]')");
+      continue;
+    }
+    *eq = '\0';
+    if (cut_comment(st, eq + 1) != 0) continue;
+    on_key(st, trim(start), trim(eq + 1));
+  }
+  if (st->consumed >= MAX_FILE)
+    report(st, 0, "more than %u bytes: not a pipeline file", MAX_FILE);
+  else if (st->file != NULL && ferror(st->file))
+    report(st, 0, "cannot read: %s", strerror(errno));
+  free(line);
+}
+
+static void on_key(struct parse_state *st, const char *name,
+                   const char *value) {
   struct vq_section *s = st->current;
   struct vq_kv *grown;
   size_t i;
 
-  (void)section;
   if (s == NULL) {
     /* Outside any section, or inside one already reported as bad. */
-    if (*section == '\0')
+    if (st->headers == 0)
       report(st, st->line, "key '%s' outside of any section", name);
-    return 1;
+    return;
   }
   for (i = 0; i < s->nkv; i++) {
     if (strcmp(s->kv[i].key, name) == 0) {
       report(st, st->line, "[%s] key '%s': given twice (first at line %d)",
              s->name, name, s->kv[i].line);
-      return 1;
+      return;
     }
   }
   grown = realloc(s->kv, (s->nkv + 1) * sizeof *grown);
   if (grown == NULL) {
     report(st, st->line, "out of memory");
-    return 1;
+    return;
   }
   s->kv = grown;
   s->kv[s->nkv].key = strdup(name);
@@ -273,10 +329,9 @@ static int on_key(void *user, const char *section, const char *name,
     free(s->kv[s->nkv].key);
     free(s->kv[s->nkv].value);
     report(st, st->line, "out of memory");
-    return 1;
+    return;
   }
   s->nkv++;
-  return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,11 +466,17 @@ static void list_keys(const struct vq_option *a, const struct vq_option *b,
 static int read_secret_file(const char *path, char **out, char *err,
                             size_t errlen) {
   char buf[1024];
+  struct stat info;
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
     return -errno;
   }
+  if (fstat(fileno(f), &info) == 0 && (info.st_mode & 077) != 0)
+    /* ssh's rule for private keys; a warning so that a shared read-only
+     * mount still works. */
+    vq_warn("%s: readable by group or others (mode %03o): chmod 600 it",
+            path, (unsigned)(info.st_mode & 0777));
   if (fgets(buf, sizeof buf, f) == NULL) buf[0] = '\0';
   fclose(f);
   *out = strdup(trim(buf));
@@ -587,6 +648,38 @@ static size_t count_matching(const struct vq_pipeline *p, int kind,
   return n;
 }
 
+/* Does `glob` start with "PREFIX." literally? */
+static int has_prefix(const char *glob, const char *prefix, size_t len) {
+  return strncmp(glob, prefix, len) == 0 && glob[len] == '.';
+}
+
+/* Can a route's `match` glob match any quantity: one of the vocabulary,
+ * one a plugin of the file declares (ABI 1.2), the daemon's own
+ * (vicacq.*), or one named after a source's plugin ("fixture.*" for
+ * fixture-source: plugin.h asks undeclared names to carry that prefix)? */
+static int glob_may_match_quantity(const struct vq_pipeline *p,
+                                   const char *glob) {
+  size_t i, n;
+  const struct vq_quantity_info *q = vq_vocabulary_all(&n);
+  for (i = 0; i < n; i++)
+    if (fnmatch(glob, q[i].name, 0) == 0) return 1;
+  if (has_prefix(glob, "vicacq", 6) || fnmatch(glob, "vicacq.x", 0) == 0)
+    return 1;
+  for (i = 0; i < p->nsections; i++) {
+    const struct vq_plugin *pl = p->sections[i].plugin;
+    const struct vq_quantity_info *d;
+    if (pl == NULL || !(pl->kinds & VQ_KIND_SOURCE)) continue;
+    if (has_prefix(glob, pl->name, strlen(pl->name)) ||
+        has_prefix(glob, pl->name, strcspn(pl->name, "-")))
+      return 1;
+    if (pl->abi_minor < 2 || pl->quantities == NULL) continue;
+    for (d = pl->quantities; d->name != NULL;
+         d = (const void *)((const char *)d + d->size))
+      if (fnmatch(glob, d->name, 0) == 0) return 1;
+  }
+  return 0;
+}
+
 static void build_route(struct parse_state *st, struct vq_section *s) {
   struct vq_pipeline *p = st->p;
   struct vq_route *grown, *r;
@@ -617,6 +710,44 @@ static void build_route(struct parse_state *st, struct vq_section *s) {
     if (count_matching(p, VQ_SECTION_SINK, r->to[i]) == 0)
       report(st, to->line, "[%s] key 'to': no sink matches '%s'", s->name,
              r->to[i]);
+  for (i = 0; i < r->nmatch; i++)
+    if (!glob_may_match_quantity(p, r->match[i]))
+      /* A warning: a plugin may emit names it does not declare. */
+      vq_warn("%s:%d: [%s] key 'match': '%s' matches no quantity of the "
+              "vocabulary or of the file's plugins (vicacq --list-quantities)",
+              st->path, match->line, s->name, r->match[i]);
+}
+
+/* spool_dir must be a directory the daemon can write, or one it can
+ * create (spool.c makes one level). */
+static void check_spool_dir(struct parse_state *st, const struct vq_section *s) {
+  const struct vq_kv *kv = vq_section_get(s, "spool_dir");
+  struct stat info;
+  char parent[4096], *slash;
+  if (kv == NULL) return;
+  if (stat(kv->value, &info) == 0) {
+    if (!S_ISDIR(info.st_mode))
+      report(st, kv->line, "[%s] key 'spool_dir': '%s' is not a directory",
+             s->name, kv->value);
+    else if (access(kv->value, W_OK | X_OK) != 0)
+      report(st, kv->line, "[%s] key 'spool_dir': '%s': %s", s->name,
+             kv->value, strerror(errno));
+    return;
+  }
+  snprintf(parent, sizeof parent, "%s", kv->value);
+  while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0')
+    *slash = '\0'; /* trailing slashes */
+  slash = strrchr(parent, '/');
+  if (slash == NULL) snprintf(parent, sizeof parent, ".");
+  else if (slash == parent) parent[1] = '\0';
+  else *slash = '\0';
+  errno = 0;
+  if (stat(parent, &info) != 0 || !S_ISDIR(info.st_mode) ||
+      access(parent, W_OK | X_OK) != 0)
+    report(st, kv->line,
+           "[%s] key 'spool_dir': '%s' does not exist and cannot be created "
+           "(%s: %s)", s->name, kv->value, parent,
+           errno ? strerror(errno) : "not a directory");
 }
 
 static void read_daemon_settings(struct vq_pipeline *p) {
@@ -688,6 +819,7 @@ static void validate(struct parse_state *st) {
                                                : vq_core_sink_options,
                   s->plugin->options);
     if (s->kind == VQ_SECTION_SOURCE) validate_grants(st, s);
+    else check_spool_dir(st, s);
   }
   if (nsources == 0) report(st, 0, "no [source.ID] section");
   if (nsinks == 0) report(st, 0, "no [sink.ID] section");
@@ -711,15 +843,14 @@ static void validate(struct parse_state *st) {
 }
 
 static struct vq_pipeline *load(struct parse_state *st) {
-  int rc;
   st->p = calloc(1, sizeof *st->p);
   if (st->p == NULL) return NULL;
   st->p->path = strdup(st->path);
-  rc = ini_parse_stream(read_line, st, on_key, st);
-  if (rc > 0)
-    report(st, rc, "syntax error (expected 'key = value' or '[section]')");
-  else if (rc < 0)
-    report(st, 0, "cannot parse (error %d)", rc);
+  if (st->p->path == NULL) {
+    free(st->p);
+    return NULL;
+  }
+  parse(st);
   if (st->errors == 0) validate(st);
   if (st->errors != 0) {
     vq_error("%s: %d error%s; nothing started", st->path, st->errors,
@@ -731,6 +862,7 @@ static struct vq_pipeline *load(struct parse_state *st) {
 }
 
 struct vq_pipeline *vq_pipeline_load(const char *path) {
+  struct stat info;
   struct parse_state st;
   struct vq_pipeline *p;
   memset(&st, 0, sizeof st);
@@ -738,6 +870,11 @@ struct vq_pipeline *vq_pipeline_load(const char *path) {
   st.file = fopen(path, "r");
   if (st.file == NULL) {
     vq_error("%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (fstat(fileno(st.file), &info) == 0 && S_ISDIR(info.st_mode)) {
+    vq_error("%s: is a directory, not a pipeline file", path);
+    fclose(st.file);
     return NULL;
   }
   p = load(&st);

@@ -728,6 +728,22 @@ static const struct vq_option options[] = {
   {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
+/* vicacq scan / vicacq dump ble-adv (the core builds the pipeline). */
+static const struct vq_tool tools[] = {
+  {.name = "scan",
+   .summary = "list the Victron devices in range (KEY: yes when -c FILE has "
+              "a key for it)",
+   .preset = "mode=scan",
+   .options = "adapter,seconds,capture",
+   .from_config = "known_addresses=address+key"},
+  {.name = "dump",
+   .summary = "write the Victron advertisements heard to a capture file",
+   .preset = "mode=dump",
+   .options = "adapter,address,seconds,output,capture",
+   .required = "output"},
+  {.name = NULL},
+};
+
 static const struct vq_plugin descriptor = {
   VQ_PLUGIN_HEADER,
   "ble-adv",
@@ -743,7 +759,7 @@ static const struct vq_plugin descriptor = {
   NULL,
   NULL,
   NULL,
-  NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+  NULL, NULL, tools, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(ble_adv, descriptor)

@@ -1054,6 +1054,17 @@ static const struct vq_writable writables[] = {
   {NULL, NULL, 0, 0, 0, NULL},
 };
 
+/* vicacq dump vedirect (the core builds the pipeline). */
+static const struct vq_tool tools[] = {
+  {.name = "dump",
+   .summary = "record the raw bytes of a port to a file (replay it with "
+              "port = file:PATH)",
+   .preset = "mode=dump",
+   .options = "port,seconds,output",
+   .required = "port,output"},
+  {.name = NULL},
+};
+
 static const struct vq_plugin descriptor = {
   VQ_PLUGIN_HEADER,
   "vedirect",
@@ -1069,7 +1080,7 @@ static const struct vq_plugin descriptor = {
   NULL,
   vd_command,
   NULL,
-  NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+  NULL, NULL, tools, {NULL}, /* check, quantities, tools, reserved */
 };
 
 VQ_PLUGIN_DECLARE(vedirect, descriptor)

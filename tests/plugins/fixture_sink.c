@@ -226,20 +226,17 @@ static void sink_destroy(void *instance) {
 
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "fixture-sink",
-    "1.0",
-    "scripted sink (tests)",
-    VQ_KIND_SINK,
-    options,
-    NULL,
-    sink_create,
-    sink_start,
-    sink_stop,
-    sink_destroy,
-    sink_write,
-    NULL,
-    sink_command_result,
-    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+    .name = "fixture-sink",
+    .version = "1.0",
+    .description = "scripted sink (tests)",
+    .kinds = VQ_KIND_SINK,
+    .options = options,
+    .create = sink_create,
+    .start = sink_start,
+    .stop = sink_stop,
+    .destroy = sink_destroy,
+    .write = sink_write,
+    .command_result = sink_command_result,
 };
 
 VQ_PLUGIN_DECLARE(fixture_sink, descriptor)

@@ -12,6 +12,7 @@
 #include "vicacq/plugin.h"
 
 #define MAX_RECORDS 64
+#define NO_BOUNDS_ 1, 0
 
 struct fixture_source {
   const struct vq_host *host;
@@ -20,6 +21,7 @@ struct fixture_source {
   uint64_t interval_ms;
   int finish, kinds;
   const char *device;
+  const char *fail;
   double setpoint;
   int64_t sent;
   uint64_t command_delay_ms;
@@ -33,6 +35,7 @@ struct fixture_source {
   uint64_t ticket;
   double target;
   struct vq_timer *command_timer;
+  int busy; /* a command is being carried out */
 };
 
 static const struct vq_option options[] = {
@@ -55,11 +58,40 @@ static const struct vq_option options[] = {
      "fail every command (the device says no)"},
     {"secret", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
      "a secret that must never be logged"},
+    {"fail", VQ_OPT_ENUM, 0, "none", "none|check|create|create_silent|start",
+     NO_BOUNDS_, "where to fail on purpose: check() and create() say why "
+     "with cfg_error, create_silent and start return -EIO without a word"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
 static const struct vq_writable writables[] = {
     {"fixture.setpoint", "A", 0, 100, 0.1, "a setting that can be written"},
     {NULL, NULL, 0, 0, 0, NULL}};
+
+/* Every option lands in the struct through cfg_bind: the defaults live
+ * only in the schema above. */
+static const struct vq_cfg_bind bindings[] = {
+    VQ_CFG_BIND(struct fixture_source, count, "count", VQ_OPT_INT),
+    VQ_CFG_BIND(struct fixture_source, records, "records", VQ_OPT_INT),
+    VQ_CFG_BIND(struct fixture_source, burst, "burst", VQ_OPT_INT),
+    VQ_CFG_BIND(struct fixture_source, interval_ms, "interval",
+                VQ_OPT_DURATION),
+    VQ_CFG_BIND(struct fixture_source, finish, "finish", VQ_OPT_BOOL),
+    VQ_CFG_BIND(struct fixture_source, kinds, "kinds", VQ_OPT_BOOL),
+    VQ_CFG_BIND(struct fixture_source, command_delay_ms, "command_delay",
+                VQ_OPT_DURATION),
+    VQ_CFG_BIND(struct fixture_source, command_fail, "command_fail",
+                VQ_OPT_BOOL),
+    VQ_CFG_BIND(struct fixture_source, device, "device", VQ_OPT_STRING),
+    VQ_CFG_BIND(struct fixture_source, fail, "fail", VQ_OPT_ENUM),
+    {NULL, 0, 0}};
+
+static int src_check(const struct vq_host *host, struct vq_ctx *ctx) {
+  const char *fail = host->cfg_string(ctx, "fail");
+  if (strcmp(fail, "check") != 0) return 0;
+  host->cfg_error(ctx, "fail", "refused by check() on purpose (device '%s')",
+                  host->cfg_string(ctx, "device"));
+  return -EINVAL;
+}
 
 static int src_create(const struct vq_host *host, struct vq_ctx *ctx,
                       void **instance) {
@@ -68,15 +100,19 @@ static int src_create(const struct vq_host *host, struct vq_ctx *ctx,
   if (s == NULL) return -ENOMEM;
   s->host = host;
   s->ctx = ctx;
-  host->cfg_int(ctx, "count", &s->count);
-  host->cfg_int(ctx, "records", &s->records);
-  host->cfg_int(ctx, "burst", &s->burst);
-  host->cfg_duration(ctx, "interval", &s->interval_ms);
-  host->cfg_bool(ctx, "finish", &s->finish);
-  host->cfg_bool(ctx, "kinds", &s->kinds);
-  host->cfg_duration(ctx, "command_delay", &s->command_delay_ms);
-  host->cfg_bool(ctx, "command_fail", &s->command_fail);
-  s->device = host->cfg_string(ctx, "device");
+  if (host->cfg_bind(ctx, bindings, s) != 0) {
+    free(s);
+    return -EINVAL;
+  }
+  if (strcmp(s->fail, "create") == 0) {
+    host->cfg_error(ctx, "fail", "refused by create() on purpose");
+    free(s);
+    return -EINVAL;
+  }
+  if (strcmp(s->fail, "create_silent") == 0) {
+    free(s);
+    return -EIO;
+  }
   s->setpoint = 10;
   for (i = 0; i < s->records; i++)
     snprintf(s->names[i], sizeof s->names[i], "fixture.value.%d", (int)i);
@@ -157,6 +193,7 @@ static int src_start(void *instance) {
   struct fixture_source *s = instance;
   uv_loop_t *loop = s->host->loop(s->ctx);
   int rc;
+  if (strcmp(s->fail, "start") == 0) return -EIO;
   if (s->interval_ms > 0) {
     s->timer = s->host->timer_start(s->ctx, 0, s->interval_ms, burst, s);
     return s->timer ? 0 : -ENOMEM;
@@ -181,6 +218,7 @@ static void src_stop(void *instance, vq_stopped_cb done) {
     s->host->timer_stop(s->ctx, s->command_timer);
     s->command_timer = NULL;
   }
+  s->busy = 0;
   if (s->interval_ms == 0) {
     uv_close((uv_handle_t *)&s->idle, on_idle_closed);
     return;
@@ -192,8 +230,7 @@ static void src_destroy(void *instance) { free(instance); }
 
 static void command_finish(void *arg) {
   struct fixture_source *s = arg;
-  s->host->timer_stop(s->ctx, s->command_timer);
-  s->command_timer = NULL;
+  s->busy = 0;
   if (s->command_fail) {
     s->host->command_done(s->ctx, s->ticket, -EIO, "the device said no");
     return;
@@ -218,30 +255,36 @@ static void command_finish(void *arg) {
 static int src_command(void *instance, const struct vq_command *cmd) {
   struct fixture_source *s = instance;
   if (strcmp(cmd->device, s->device) != 0) return -ENODEV;
-  if (s->command_timer != NULL) return -EBUSY;
+  if (s->busy) return -EBUSY;
   s->ticket = cmd->ticket;
   s->target = cmd->value;
-  s->command_timer = s->host->timer_start(s->ctx, s->command_delay_ms, 0,
-                                          command_finish, s);
-  return s->command_timer ? 0 : -ENOMEM;
+  /* One timer for every command, re-armed with timer_again. */
+  if (s->command_timer == NULL) {
+    s->command_timer = s->host->timer_start(s->ctx, s->command_delay_ms, 0,
+                                            command_finish, s);
+    if (s->command_timer == NULL) return -ENOMEM;
+  } else if (s->host->timer_again(s->ctx, s->command_timer,
+                                  s->command_delay_ms, 0) != 0) {
+    return -EIO;
+  }
+  s->busy = 1;
+  return 0;
 }
 
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
-    "fixture-source",
-    "1.0",
-    "makes up readings (tests and benchmarks)",
-    VQ_KIND_SOURCE,
-    options,
-    writables,
-    src_create,
-    src_start,
-    src_stop,
-    src_destroy,
-    NULL,
-    src_command,
-    NULL,
-    NULL, NULL, NULL, {NULL}, /* check, quantities, tools, reserved */
+    .name = "fixture-source",
+    .version = "1.0",
+    .description = "makes up readings (tests and benchmarks)",
+    .kinds = VQ_KIND_SOURCE,
+    .options = options,
+    .writables = writables,
+    .create = src_create,
+    .start = src_start,
+    .stop = src_stop,
+    .destroy = src_destroy,
+    .command = src_command,
+    .check = src_check,
 };
 
 VQ_PLUGIN_DECLARE(fixture_source, descriptor)
