@@ -142,30 +142,35 @@ int main(int argc, char **argv) {
   struct vq_pipeline *p;
 
   vq_log_setup(VQ_LOG_INFO, VQ_LOG_STDERR);
-  /* Tools come first: vicacq scan ..., vicacq dump PLUGIN ... */
-  if (argc > 1 && argv[1][0] != '-') {
-    int i, j = 0;
-    for (i = 2; i + 1 < argc; i++) {
-      if (strcmp(argv[i], "--plugin-path") == 0) plugin_path = argv[i + 1];
-      if (strcmp(argv[i], "--log-level") == 0 &&
-          vq_log_level_parse(argv[i + 1]) >= 0)
-        vq_log_setup(vq_log_level_parse(argv[i + 1]), VQ_LOG_STDERR);
-    }
-    if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
-    /* Drop the options only main knows before the tool parses the rest. */
-    for (i = 1; i < argc; i++) {
-      if ((strcmp(argv[i], "--plugin-path") == 0 ||
-           strcmp(argv[i], "--log-level") == 0) && i + 1 < argc) {
-        i++;
-        continue;
+  /* Tools: vicacq [--plugin-path DIRS] [--log-level L] TOOL ... */
+  {
+    int i = 1, j = 0;
+    while (i + 1 < argc && (strcmp(argv[i], "--plugin-path") == 0 ||
+                            strcmp(argv[i], "--log-level") == 0))
+      i += 2;
+    if (i < argc && argv[i][0] != '-') {
+      for (i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--plugin-path") == 0) plugin_path = argv[i + 1];
+        if (strcmp(argv[i], "--log-level") == 0 &&
+            vq_log_level_parse(argv[i + 1]) >= 0)
+          vq_log_setup(vq_log_level_parse(argv[i + 1]), VQ_LOG_STDERR);
       }
-      argv[j++] = argv[i];
+      if (vq_loader_init(plugin_path) != 0) return EXIT_RUNTIME;
+      /* Drop the options only main knows before the tool parses the rest. */
+      for (i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--plugin-path") == 0 ||
+             strcmp(argv[i], "--log-level") == 0) && i + 1 < argc) {
+          i++;
+          continue;
+        }
+        argv[j++] = argv[i];
+      }
+      argv[j] = NULL;
+      rc = vq_tools_run(j, argv, plugin_path);
+      vq_loader_shutdown();
+      vq_intern_free_all();
+      return rc;
     }
-    argv[j] = NULL;
-    rc = vq_tools_run(j, argv, plugin_path);
-    vq_loader_shutdown();
-    vq_intern_free_all();
-    return rc;
   }
 
   while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {

@@ -155,6 +155,23 @@ static void add_from_config(struct text *t, const struct vq_tool *tool,
   free(values.buf);
 }
 
+/* Append the preset's "key=value" lines but those the command line sets
+ * (the command line wins). */
+static void add_preset(struct text *t, const char *preset,
+                       const struct tool_arg *args, size_t nargs) {
+  const char *line = preset;
+  while (line != NULL && *line != '\0') {
+    size_t len = strcspn(line, "\n"), klen = strcspn(line, "=\n"), i;
+    int overridden = 0;
+    for (i = 0; i < nargs; i++)
+      if (strlen(args[i].key) == klen && strncmp(args[i].key, line, klen) == 0)
+        overridden = 1;
+    if (!overridden && len > 0) appendf(t, "%.*s\n", (int)len, line);
+    line += len;
+    if (*line == '\n') line++;
+  }
+}
+
 /* Append the section of one plugin's tool; -1 when a required key is
  * missing. */
 static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
@@ -163,7 +180,7 @@ static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
   size_t i;
   const char *r;
   appendf(t, "[source.%s]\nplugin = %s\n", id, p->name);
-  if (tool->preset != NULL) appendf(t, "%s\n", tool->preset);
+  add_preset(t, tool->preset, args, nargs);
   for (i = 0; i < nargs; i++) {
     if (!in_list(tool->options, args[i].key)) continue;
     args[i].used = 1;

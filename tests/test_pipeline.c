@@ -69,7 +69,7 @@ static void expect_error(int line, const char *text, const char *want1,
 }
 
 static char *cat(const char *a, const char *b) {
-  static char buf[8192];
+  static char buf[80000];
   snprintf(buf, sizeof buf, "%s%s", a, b);
   return buf;
 }
@@ -219,7 +219,15 @@ int main(void) {
                "[sink.out]\nplugin = fixture-sink\n",
                "no [route.ID] section", NULL);
   {
-    char longline[600];
+    /* 600 characters were too many for libinih's 200-byte lines; the
+     * limit is now 64 KiB. */
+    static char longline[70000];
+    memset(longline, 'a', 600);
+    memcpy(longline, "x = ", 4);
+    longline[598] = '\n';
+    longline[599] = '\0';
+    expect_error(__LINE__, cat(head, longline),
+                 "[route.r] key 'x': unknown key", NULL);
     memset(longline, 'a', sizeof longline);
     memcpy(longline, "x = ", 4);
     longline[sizeof longline - 2] = '\n';

@@ -6,8 +6,11 @@
  *
  *   - one exported symbol, made by VQ_PLUGIN_DECLARE (see the end);
  *   - a descriptor: name, version, kind, an options schema, callbacks;
- *   - options read through the host (the core has already validated them
- *     against the schema, so no parsing or range checks are needed here);
+ *   - options bound into the struct by the host (cfg_bind: the core has
+ *     already validated them against the schema, so no parsing or range
+ *     checks are needed here, and each default is written once);
+ *   - a check() of what the schema cannot say, reported with FILE:LINE;
+ *   - a command-line tool (`vicacq greet hello --count 2`);
  *   - a host timer instead of a private event loop or thread;
  *   - readings emitted through host->emit;
  *   - host->finished when a finite input is done, so that a pipeline made
@@ -66,6 +69,26 @@ static const struct vq_option options[] = {
      "readings to emit before finishing (0: never finish)"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
+/* Where each option lands in struct hello.  A key missing from the file
+ * yields its schema default, so the defaults above are the only ones.
+ * Strings stay owned by the host and valid until destroy. */
+static const struct vq_cfg_bind bindings[] = {
+    VQ_CFG_BIND(struct hello, greeting, "greeting", VQ_OPT_STRING),
+    VQ_CFG_BIND(struct hello, interval_ms, "interval", VQ_OPT_DURATION),
+    VQ_CFG_BIND(struct hello, count, "count", VQ_OPT_INT),
+    {NULL, 0, 0}};
+
+/* check: what the schema cannot say.  Runs at `vicacq --check`, at start
+ * and on reload, before create; each problem goes to cfg_error, which
+ * prints "FILE:LINE: [source.ID] key 'greeting': why".  Open nothing here. */
+static int hello_check(const struct vq_host *host, struct vq_ctx *ctx) {
+  const char *greeting = host->cfg_string(ctx, "greeting");
+  if (greeting != NULL && *greeting != '\0' && strlen(greeting) <= 64)
+    return 0;
+  host->cfg_error(ctx, "greeting", "must be 1 to 64 characters");
+  return -EINVAL;
+}
+
 /* create: keep the host table and our context, read the options.  Nothing
  * runs yet; that is start's job. */
 static int hello_create(const struct vq_host *host, struct vq_ctx *ctx,
@@ -74,10 +97,10 @@ static int hello_create(const struct vq_host *host, struct vq_ctx *ctx,
   if (h == NULL) return -ENOMEM;
   h->host = host;
   h->ctx = ctx;
-  /* Options not given in the file come back as their schema default. */
-  h->greeting = host->cfg_string(ctx, "greeting");
-  host->cfg_duration(ctx, "interval", &h->interval_ms);
-  host->cfg_int(ctx, "count", &h->count);
+  if (host->cfg_bind(ctx, bindings, h) != 0) { /* a bug in the table */
+    free(h);
+    return -EINVAL;
+  }
   *instance = h;
   return 0;
 }
@@ -141,6 +164,19 @@ static void hello_stop(void *instance, vq_stopped_cb done) {
 /* destroy: free what create allocated. */
 static void hello_destroy(void *instance) { free(instance); }
 
+/* A command-line tool: `vicacq greet hello [--count N] [-c FILE]` runs
+ * this plugin as the only source of a pipeline with a text sink on
+ * standard output.  preset: options the tool sets; options: the keys the
+ * command line may set; from_config: with -c FILE, `greeting` comes from
+ * the file's [source.ID] sections of this plugin. */
+static const struct vq_tool tools[] = {
+    {.name = "greet",
+     .summary = "greet a few times, quickly",
+     .preset = "interval=10ms\ncount=1",
+     .options = "count",
+     .from_config = "greeting=greeting"},
+    {.name = NULL}};
+
 /* The descriptor.  VQ_PLUGIN_HEADER fills in the magic number, the ABI
  * version this file was compiled against and the descriptor's size, so a
  * newer daemon knows which fields this plugin has. */
@@ -158,6 +194,8 @@ static const struct vq_plugin descriptor = {
     .start = hello_start,
     .stop = hello_stop,
     .destroy = hello_destroy,
+    .check = hello_check, /* ABI 1.2 */
+    .tools = tools,       /* ABI 1.2 */
 };
 
 /*

@@ -100,6 +100,26 @@ run 10 "$VICACQ" --check -c "$tmp/hello_bad.ini"
 expect_rc 2 "--check with a bad hello option"
 expect_contains "$tmp/err" "$tmp/hello_bad.ini:8: [source.greeter] key 'count': 'three' is not an integer"
 
+note "the plugin's check() at --check: FILE:LINE of the key"
+sed 's/^greeting = .*/greeting = /' "$tmp/hello.ini" >"$tmp/hello_bad.ini"
+run 10 "$VICACQ" --check -c "$tmp/hello_bad.ini"
+expect_rc 2 "--check with an empty greeting"
+expect_contains "$tmp/err" "$tmp/hello_bad.ini:6: [source.greeter] key 'greeting': must be 1 to 64 characters"
+
+note "the plugin's tool, generic in the core"
+run 10 "$VICACQ" --plugin-path "$tmp/hello" --help-plugin hello
+expect_match "$tmp/out" '^  greet +greet a few times, quickly$'
+run 20 "$VICACQ" --plugin-path "$tmp/hello" greet hello --count 2
+expect_rc 0 "vicacq greet hello --count 2"
+expect_eq "greetings" "$(grep -c ' greet hello hello.greeting hello' "$tmp/out")" 2
+# Without a plugin: every plugin with the tool (only hello has it).
+run 20 "$VICACQ" --plugin-path "$tmp/hello" greet count=1 -c "$tmp/hello.ini"
+expect_rc 0 "vicacq greet count=1 -c FILE"
+expect_contains "$tmp/out" ' greet hello hello.greeting Hi there, "world"'
+run 10 "$VICACQ" --plugin-path "$tmp/hello" greet hello --interval 1s
+expect_rc 2 "a key the tool does not take"
+expect_contains "$tmp/err" "--interval is not a key of hello"
+
 run 20 "$VICACQ" -c "$tmp/hello.ini"
 expect_rc 0 "the hello pipeline"
 expect_contains "$tmp/err" "source.greeter: finished"
