@@ -152,12 +152,15 @@ note "the next run delivers exactly what was kept, then new readings"
 rm "$tmp/down"
 config next next 5 10ms
 run 30 "$VICACQ" -c "$tmp/next.ini"
-expect_rc 0 "next run"
+cp "$tmp/err" "$tmp/next.err"
+# A finite pipeline that dropped records exits 3 (vicacq(1)).
+want=0
+[ "$(stat next dropped)" -gt 0 ] && want=3
+expect_rc "$want" "next run"
 expect_contains "$tmp/err" "holds $kept records from before"
 check_delivered next term
 # The disk is still full: room for the new readings costs the oldest kept
 # ones, counted as dropped.
-cp "$tmp/err" "$tmp/next.err"
 dropped=$(stat next dropped)
 note "next run: $kept kept, $delivered delivered, $dropped dropped for room"
 expect_eq "kept = delivered + dropped" "$kept" $((delivered + dropped))
