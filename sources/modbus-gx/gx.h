@@ -75,6 +75,9 @@ struct gx {
   modbus_t *mb;
   int connected;
   unsigned timeouts;        /* in a row */
+  int healthy;              /* the last poll cycle read data */
+  int ever_healthy;
+  int refused_logged;       /* "cannot connect" said since the last data */
   uint64_t backoff_ms;
   struct gx_found found[GX_MAX_FOUND];
   size_t nfound;

@@ -89,8 +89,12 @@ static void request_failed(struct gx *gx, int err) {
     gx_post_stat(gx, "timeouts", 1);
     return;
   }
-  gx_post_log(gx, VQ_LOG_WARN, "connection to %s:%s lost (%s); reconnecting",
-              gx->hostname, gx->port, modbus_strerror(err));
+  /* One line per state change: the first loss after good data warns,
+   * the retries that follow are debug. */
+  gx_post_log(gx, gx->healthy ? VQ_LOG_WARN : VQ_LOG_DEBUG,
+              "connection to %s:%s lost (%s); reconnecting", gx->hostname,
+              gx->port, modbus_strerror(err));
+  gx->healthy = 0;
   disconnect(gx);
 }
 
@@ -580,7 +584,7 @@ static void scan_report(struct gx *gx) {
   char *text = NULL, units[1024] = "";
   size_t len = 0, ulen = 0, i;
   FILE *f = open_memstream(&text, &len);
-  unsigned last = 256;
+  unsigned u;
   if (f == NULL) return;
   fprintf(f, "%-5s %-13s %-7s %-9s %-9s %s\n", "unit", "service", "device",
           "product", "firmware", "name");
@@ -594,12 +598,16 @@ static void scan_report(struct gx *gx) {
             out->product ? out->product : "-",
             out->firmware ? out->firmware : "-",
             out->custom_name ? out->custom_name : "");
-    if (fd->unit != last && ulen + 8 < sizeof units)
-      ulen += (size_t)snprintf(units + ulen, sizeof units - ulen, "%s%u",
-                               ulen ? ", " : "", fd->unit);
-    last = fd->unit;
     out->nsamples = 0;
     gx_out_free(out);
+  }
+  /* The units line, in numeric order. */
+  for (u = 0; u < 256; u++) {
+    for (i = 0; i < gx->nfound && gx->found[i].unit != u; i++) {
+    }
+    if (i == gx->nfound || ulen + 8 >= sizeof units) continue;
+    ulen += (size_t)snprintf(units + ulen, sizeof units - ulen, "%s%u",
+                             ulen ? ", " : "", u);
   }
   fprintf(f, "%zu services in %llu requests.  For the pipeline file:\n"
              "units = %s\n", gx->nfound, (unsigned long long)gx->requests,
@@ -616,20 +624,17 @@ static void worker(void *arg) {
     if (!gx->connected) {
       int rc = connect_gx(gx);
       if (rc != 0) {
-        gx_post_log(gx, gx->backoff_ms == BACKOFF_MIN_MS ? VQ_LOG_WARN
-                                                         : VQ_LOG_DEBUG,
+        gx_post_log(gx, gx->refused_logged ? VQ_LOG_DEBUG : VQ_LOG_WARN,
                     "cannot connect to %s:%s: %s; next try in %llu s",
                     gx->hostname, gx->port, strerror(-rc),
                     (unsigned long long)gx->backoff_ms / 1000);
+        gx->refused_logged = 1;
         run_jobs(gx); /* fail waiting commands at once */
         wait_until(gx, now_ms() + gx->backoff_ms);
         gx->backoff_ms *= 2;
         if (gx->backoff_ms > BACKOFF_MAX_MS) gx->backoff_ms = BACKOFF_MAX_MS;
         continue;
       }
-      if (gx->backoff_ms > BACKOFF_MIN_MS)
-        gx_post_log(gx, VQ_LOG_INFO, "connected to %s:%s again", gx->hostname,
-                    gx->port);
       gx->backoff_ms = BACKOFF_MIN_MS;
     }
     if (!gx->discovered) {
@@ -648,6 +653,11 @@ static void worker(void *arg) {
     if (now_ms() >= next) {
       uint64_t started = now_ms();
       if (poll_cycle(gx) < 0) continue;
+      if (!gx->healthy && gx->discovered && gx->ever_healthy)
+        gx_post_log(gx, VQ_LOG_INFO, "connected to %s:%s again", gx->hostname,
+                    gx->port);
+      gx->healthy = gx->ever_healthy = 1;
+      gx->refused_logged = 0;
       next = started + gx->interval_ms;
       if (now_ms() > next) {
         /* An overrun is counted; the next cycle starts now, not stacked. */
