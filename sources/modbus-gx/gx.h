@@ -15,6 +15,7 @@
 
 #include <vicacq/plugin.h>
 
+#include "gx_discover.h"
 #include "gx_plan.h"
 
 #define GX_MAX_FOUND 64   /* (unit, service) pairs of one system */
@@ -82,6 +83,7 @@ struct gx {
   struct gx_found found[GX_MAX_FOUND];
   size_t nfound;
   int discovered;
+  struct gx_disc *rediscovery; /* a background walk, a few probes a cycle */
   struct gx_refresh refresh[GX_MAX_REFRESH];
   size_t nrefresh;
   uint64_t requests;        /* sent since start (stat and tests) */

@@ -24,6 +24,12 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int64_t wall_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -150,12 +156,15 @@ static void found_free(struct gx_found *f) {
   f->blocks = NULL;
 }
 
-static int found_set(struct gx *gx, const struct gx_disc_entry *e, size_t n) {
+static struct gx_found *found_at(struct gx *gx, int unit, int service);
+
+/* Add the services of a discovery that are not known yet (known ones keep
+ * their block splits). */
+static int found_add(struct gx *gx, const struct gx_disc_entry *e, size_t n) {
   size_t i;
-  for (i = 0; i < gx->nfound; i++) found_free(&gx->found[i]);
-  gx->nfound = 0;
-  for (i = 0; i < n && i < GX_MAX_FOUND; i++) {
+  for (i = 0; i < n && gx->nfound < GX_MAX_FOUND; i++) {
     struct gx_found *f = &gx->found[gx->nfound];
+    if (found_at(gx, e[i].unit, e[i].service) != NULL) continue;
     memset(f, 0, sizeof *f);
     f->unit = e[i].unit;
     f->service = e[i].service;
@@ -180,7 +189,7 @@ static int discover(struct gx *gx) {
     gx_post_log(gx, VQ_LOG_INFO, "using the %d services found before (%s)", n,
                 gx->cache_path);
     gx->discovered = 1;
-    return found_set(gx, cached, (size_t)n);
+    return found_add(gx, cached, (size_t)n);
   }
   d = malloc(sizeof *d);
   if (d == NULL) return -ENOMEM;
@@ -195,13 +204,13 @@ static int discover(struct gx *gx) {
               "discovery: %zu services in %u requests, %llu ms", d->nfound,
               d->probes, (unsigned long long)(now_ms() - t0));
   gx_post_stat(gx, "discovery_requests", d->probes);
-  if (gx->cache_path[0] && gx->mode == GX_MODE_POLL) {
+  if (gx->cache_path[0] && gx->mode == GX_MODE_POLL && gx->units_auto) {
     int err = gx_disc_save(d->found, d->nfound, gx->cache_path);
     if (err != 0)
       gx_post_log(gx, VQ_LOG_WARN, "cannot keep the discovery in %s: %s",
                   gx->cache_path, strerror(-err));
   }
-  rc = found_set(gx, d->found, d->nfound);
+  rc = found_add(gx, d->found, d->nfound);
   free(d);
   gx->discovered = 1;
   return rc;
@@ -346,6 +355,39 @@ static void tag_device(struct gx_out *out, const struct gx_image *img) {
   if (out->firmware == NULL) out->firmware = firmware_of(img);
 }
 
+/* A unit stopped answering: walk the candidates again in the background
+ * (a device moved to another USB port gets another unit id). */
+static void rediscover_begin(struct gx *gx) {
+  if (gx->rediscovery != NULL || !gx->units_auto) return;
+  gx->rediscovery = malloc(sizeof *gx->rediscovery);
+  if (gx->rediscovery != NULL) gx_disc_begin(gx->rediscovery, NULL);
+}
+
+/* A few probes of the background walk per cycle, so polling goes on. */
+static void rediscover_step(struct gx *gx) {
+  struct gx_disc *d = gx->rediscovery;
+  size_t before = gx->nfound;
+  int rc;
+  if (d == NULL || !gx->connected) return;
+  rc = gx_disc_step(d, probe, gx, REDISCOVER_BUDGET);
+  if (rc == 0) return;
+  if (rc > 0) {
+    struct gx_disc_entry all[GX_MAX_FOUND];
+    size_t i;
+    found_add(gx, d->found, d->nfound);
+    gx_post_log(gx, VQ_LOG_INFO,
+                "discovery refreshed: %zu new services in %u requests",
+                gx->nfound - before, d->probes);
+    for (i = 0; i < gx->nfound; i++) {
+      all[i].unit = gx->found[i].unit;
+      all[i].service = gx->found[i].service;
+    }
+    if (gx->cache_path[0]) gx_disc_save(all, gx->nfound, gx->cache_path);
+  }
+  free(d);
+  gx->rediscovery = NULL;
+}
+
 /* One poll cycle: every (unit, service), then one reading per device. */
 static int poll_cycle(struct gx *gx) {
   struct gx_out *system_out = NULL;
@@ -363,6 +405,7 @@ static int poll_cycle(struct gx *gx) {
         gx_post_log(gx, VQ_LOG_WARN, "unit %u: %s no longer answers (0x0A)",
                     f->unit, gx_services[f->service]);
         f->available = 0;
+        rediscover_begin(gx); /* it may have moved to another unit id */
         out = out_new(gx, f);
         if (out) {
           out->online = 0;
@@ -651,8 +694,10 @@ static void worker(void *arg) {
     }
     run_jobs(gx);
     if (now_ms() >= next) {
-      uint64_t started = now_ms();
+      uint64_t started = now_ms(), started_us = now_us();
       if (poll_cycle(gx) < 0) continue;
+      gx_post_stat(gx, "poll_cycles", 1);
+      gx_post_stat(gx, "poll_us", (int64_t)(now_us() - started_us));
       if (!gx->healthy && gx->discovered && gx->ever_healthy)
         gx_post_log(gx, VQ_LOG_INFO, "connected to %s:%s again", gx->hostname,
                     gx->port);
@@ -666,6 +711,7 @@ static void worker(void *arg) {
       }
     }
     run_refresh(gx);
+    rediscover_step(gx);
     {
       uint64_t wake = next;
       size_t i;
@@ -675,6 +721,8 @@ static void worker(void *arg) {
     }
   }
   fail_jobs(gx);
+  free(gx->rediscovery);
+  gx->rediscovery = NULL;
   disconnect(gx);
   {
     size_t i;

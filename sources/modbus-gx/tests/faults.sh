@@ -58,4 +58,20 @@ fi
 kill -TERM "$daemon"
 wait_exit "$daemon" 10
 expect_rc 0 "vicacq after the faults"
+
+# 4. With units = auto, a device that moves to another unit id (another
+# USB port) is found again in the background while the rest is polled.
+gx_pipeline "$tmp/auto.ini" "$port"
+start auto -c "$tmp/auto.ini"
+wait_for "$tmp/auto.out" '"device":"223","quantity":"pv.voltage","value":71.25' 10
+sim_control sim "move 223 222"
+wait_for "$tmp/auto.err" "discovery refreshed: 1 new services" 20
+wait_for "$tmp/auto.out" '"device":"222","quantity":"pv.voltage","value":71.25' 10
+n=$(grep -c '"device":"227","quantity":"battery.voltage"' "$tmp/auto.out")
+[ "$n" -gt 5 ] || fail "polling stopped during the background discovery"
+kill -TERM "$pid"
+wait_exit "$pid" 10
+expect_rc 0 "vicacq after the move"
+grep -q '^222 solarcharger$' "$tmp/state/gx/discovery" 2>/dev/null ||
+  grep -rq '^222 solarcharger$' "$tmp/state" || fail "the refreshed discovery was not kept"
 exit 0

@@ -25,6 +25,8 @@
  *   absent UNIT       the unit answers as if it had nothing
  *   present UNIT      undo absent
  *   rw on|off         the GX's global read/write switch
+ *   move UNIT NEW     the unit's services answer on NEW instead (a device
+ *                     moved to another port)
  *
  * It prints "PORT n" on stdout once listening (port 0 picks a free one)
  * and logs every request to --log as "UNIT FC ADDR COUNT RESULT" (RESULT
@@ -243,7 +245,7 @@ static void apply_control(fd_set *all) {
   char line[256];
   if (control_path == NULL || (f = fopen(control_path, "r")) == NULL) return;
   while (fgets(line, sizeof line, f)) {
-    int n;
+    int n, m;
     char word[16];
     if (strncmp(line, "disconnect", 10) == 0) {
       drop_clients(all);
@@ -253,6 +255,9 @@ static void apply_control(fd_set *all) {
       unit_find(n)->absent = 1;
     } else if (sscanf(line, "present %d", &n) == 1 && unit_find(n)) {
       unit_find(n)->absent = 0;
+    } else if (sscanf(line, "move %d %d", &n, &m) == 2 && unit_find(n) &&
+               !unit_find(m)) {
+      unit_find(n)->id = m;
     } else if (sscanf(line, "rw %15s", word) == 1) {
       rw_on = strcmp(word, "on") == 0;
     }
