@@ -151,9 +151,14 @@ def parse_labels(text):
         hi = int(m.group(2)) if m.group(2) else lo
         for code in range(lo, hi + 1):
             pairs.append((code, label_text(words)))
+    # A code listed twice (201 and 201-207) keeps its first, more specific
+    # words.
+    by_code = {}
+    for code, label in pairs:
+        by_code.setdefault(code, label)
     seen = {}
     unique = []
-    for code, label in sorted(pairs):
+    for code, label in sorted(by_code.items()):
         # One label names one code, so a label can be written back.
         if label in seen:
             label = "%s_%d" % (label, code)

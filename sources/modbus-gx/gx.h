@@ -120,7 +120,7 @@ struct gx_out {
   int online;               /* -1: no link record, else link.online */
   struct gx_sample *samples;
   size_t nsamples;
-  char *product, *custom_name, *serial, *firmware;
+  char *product, *product_id, *custom_name, *serial, *firmware;
 };
 void gx_post_reading(struct gx *gx, struct gx_out *out);
 /** A log line (level, text) from the worker. */

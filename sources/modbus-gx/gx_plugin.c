@@ -127,6 +127,7 @@ void gx_out_free(struct gx_out *out) {
   for (i = 0; i < out->nsamples; i++) free(out->samples[i].text);
   free(out->samples);
   free(out->product);
+  free(out->product_id);
   free(out->custom_name);
   free(out->serial);
   free(out->firmware);
@@ -156,7 +157,7 @@ static void on_reading(void *arg) {
   struct gx *gx = out->gx;
   struct vq_record *recs = calloc(out->nsamples + 1, sizeof *recs);
   char (*fallback)[32] = calloc(out->nsamples + 1, sizeof *fallback);
-  struct vq_tag tags[6];
+  struct vq_tag tags[7];
   struct vq_reading r = VQ_READING_INIT;
   size_t i, n = 0, nt = 0;
   if (recs == NULL || fallback == NULL) goto done;
@@ -183,7 +184,8 @@ static void on_reading(void *arg) {
     rec->value.i64 = out->online;
   }
   tags[nt++] = (struct vq_tag){"service", gx_services[out->service]};
-  if (out->product) tags[nt++] = (struct vq_tag){"product_id", out->product};
+  if (out->product) tags[nt++] = (struct vq_tag){"product", out->product};
+  if (out->product_id) tags[nt++] = (struct vq_tag){"product_id", out->product_id};
   if (out->custom_name) tags[nt++] = (struct vq_tag){"custom_name", out->custom_name};
   if (out->serial) tags[nt++] = (struct vq_tag){"serial", out->serial};
   if (out->firmware) tags[nt++] = (struct vq_tag){"firmware", out->firmware};

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "gx.h"
+#include "victron.h"
 #include "gx_discover.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -345,10 +346,13 @@ static struct gx_out *out_new(struct gx *gx, const struct gx_found *f) {
 static void tag_device(struct gx_out *out, const struct gx_image *img) {
   int ok;
   double pid = number_of(img, "/ProductId", &ok);
-  if (ok && out->product == NULL) {
+  if (ok && out->product_id == NULL) {
     char buf[16];
+    const char *name = vic_product_name((unsigned)pid & 0xFFFF);
     snprintf(buf, sizeof buf, "0x%04X", (unsigned)pid & 0xFFFF);
-    out->product = strdup(buf);
+    out->product_id = strdup(buf);
+    /* The shared table names products the same for every transport. */
+    if (name != NULL) out->product = strdup(name);
   }
   if (out->custom_name == NULL) out->custom_name = string_of(img, "/CustomName");
   if (out->serial == NULL) out->serial = string_of(img, "/Serial");
@@ -638,7 +642,7 @@ static void scan_report(struct gx *gx) {
     if (poll_found(gx, fd) > 0) tag_device(out, &fd->image);
     fprintf(f, "%-5u %-13s %-7s %-9s %-9s %s\n", fd->unit,
             gx_services[fd->service], out->device,
-            out->product ? out->product : "-",
+            out->product ? out->product : out->product_id ? out->product_id : "-",
             out->firmware ? out->firmware : "-",
             out->custom_name ? out->custom_name : "");
     out->nsamples = 0;

@@ -18,6 +18,7 @@ want="100 system
 223 solarcharger
 225 battery
 227 vebus
+239 inverter
 246 vebus"
 nwant=$(printf '%s\n' "$want" | wc -l)
 
@@ -31,10 +32,12 @@ for mode in current old; do
     grep -E -q "^$unit +$service " "$tmp/out" || { cat "$tmp/out" >&2; fail "$mode: $unit $service not found"; }
   done
   expect_contains "$tmp/out" "$nwant services"
-  expect_contains "$tmp/out" "units = 30, 33, 100, 204, 215, 223, 225, 227, 246"
+  expect_contains "$tmp/out" "units = 30, 33, 100, 204, 215, 223, 225, 227, 239, 246"
   # Device ids: system/settings/hub4 are 100, the instance-0 MPPT is 0.
   expect_match "$tmp/out" "^100 +solarcharger +0 "
   expect_match "$tmp/out" "^100 +hub4 +100 "
+  # The product named from the inverter's ProductId by the shared table.
+  expect_match "$tmp/out" "^239 +inverter +239 +Phoenix Inverter 12V 800VA 230V "
   n=$(sed -n 's/.*discovery: [0-9]* services in \([0-9]*\) requests.*/\1/p' "$tmp/err")
   [ -n "$n" ] || { show "$tmp/err"; fail "$mode: no discovery line"; }
   note "$mode firmware: $n requests for $nwant services (hass-victron's scan: about 6,200), $(requests sim$mode) with the identity reads"
