@@ -11,7 +11,7 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libmosquitto-dev libinih-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_DEPS="mosquitto mosquitto-clients influxdb influxdb-client dbus-daemon
   python3 python3-dbusmock socat openssl procps psmisc clang libclang-rt-14-dev
-  valgrind"
+  valgrind mbpoll"
 
 missing=""
 for pkg in $BUILD_DEPS $TEST_DEPS; do
