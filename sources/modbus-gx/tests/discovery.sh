@@ -50,7 +50,7 @@ done
 # reads every value the firmware has.
 start_sim old --system "$srcdir/tests/system.txt" --old-firmware
 gx_pipeline "$tmp/poll.ini" "$sim_port" "units = 100"
-run 20 timeout --preserve-status -s TERM 3 "$VICACQ" -c "$tmp/poll.ini"
+run 20 timeout --foreground --preserve-status -s TERM 3 "$VICACQ" -c "$tmp/poll.ini"
 expect_rc 0 "poll on old firmware"
 expect_value "$tmp/out" 100 battery.voltage 26.3
 expect_value "$tmp/out" 100 pv.power 1234

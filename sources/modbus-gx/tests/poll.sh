@@ -7,7 +7,7 @@
 
 start_sim sim --system "$srcdir/tests/system.txt"
 gx_pipeline "$tmp/gx.ini" "$sim_port"
-run 20 timeout --preserve-status -s TERM 6 "$VICACQ" -c "$tmp/gx.ini"
+run 20 timeout --foreground --preserve-status -s TERM 6 "$VICACQ" -c "$tmp/gx.ini"
 # timeout's TERM makes the daemon flush and exit 0.
 [ "$rc" = 0 ] || { show "$tmp/err"; fail "vicacq exited $rc"; }
 out=$tmp/out
@@ -53,7 +53,7 @@ if grep -q '"quantity":"gx\.[a-z0-9_]*\.reserved' "$out"; then fail "reserved em
 [ -s "$tmp/state/gx/discovery" ] || [ -n "$(find "$tmp/state" -name discovery)" ] ||
   fail "no discovery file in state_dir"
 before=$(requests sim)
-run 20 timeout --preserve-status -s TERM 2 "$VICACQ" -c "$tmp/gx.ini"
+run 20 timeout --foreground --preserve-status -s TERM 2 "$VICACQ" -c "$tmp/gx.ini"
 second=$(( $(requests sim) - before ))
 expect_contains "$tmp/err" "found before"
 note "second run: $second requests"
