@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vq_hex.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Labels: lib/victron (one set per enumeration, whatever the transport). */
@@ -100,13 +102,6 @@ const struct ved_label_def *ved_label_all(size_t *count) {
   return labels;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 int ved_parse_int(const char *s, int64_t *out) {
   int neg = 0;
   uint64_t v = 0;
@@ -114,7 +109,7 @@ int ved_parse_int(const char *s, int64_t *out) {
   if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     s += 2;
     for (; *s; s++, digits++) {
-      int h = hexval(*s);
+      int h = vq_hex_digit(*s);
       if (h < 0 || digits >= 16) return -EINVAL;
       v = v << 4 | (uint64_t)h;
     }
@@ -165,8 +160,8 @@ int ved_format_fw(const char *value, int extended, char *out, size_t outsz) {
     return 0;
   }
   /* FWE: version digits then two hex digits, FF = release. */
-  if (len < 5 || len > 6 || hexval(value[len - 1]) < 0 ||
-      hexval(value[len - 2]) < 0 ||
+  if (len < 5 || len > 6 || vq_hex_digit(value[len - 1]) < 0 ||
+      vq_hex_digit(value[len - 2]) < 0 ||
       version_digits(value, len - 2, ver, sizeof ver) < 0)
     goto raw;
   if (strcasecmp(value + len - 2, "FF") == 0)

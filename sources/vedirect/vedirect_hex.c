@@ -1,18 +1,14 @@
 /* VE.Direct HEX frame codec; see vedirect_hex.h. */
 #include "vedirect_hex.h"
 
+#include "vq_hex.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char digits[] = "0123456789ABCDEF";
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
 
 uint8_t ved_hex_check(uint8_t cmd, const uint8_t *payload, size_t len) {
   uint8_t sum = cmd;
@@ -31,16 +27,17 @@ int ved_hex_decode(const char *line, size_t len, struct ved_hex_frame *f) {
   }
   if (len == 0) return -EINVAL;
   for (i = 0; i < len; i++)
-    if (hexval(line[i]) < 0) return -EINVAL;
+    if (vq_hex_digit(line[i]) < 0) return -EINVAL;
   /* After the command digit come whole bytes, the last being the check. */
   if ((len - 1) % 2 != 0 || len < 3) return -EBADMSG;
   nbytes = (len - 1) / 2;
   if (nbytes - 1 > VED_HEX_PAYLOAD_MAX) return -EMSGSIZE;
-  c = hexval(line[0]);
+  c = vq_hex_digit(line[0]);
   f->cmd = (uint8_t)c;
   sum = (uint8_t)c;
   for (i = 0; i < nbytes; i++) {
-    uint8_t b = (uint8_t)(hexval(line[1 + 2 * i]) << 4 | hexval(line[2 + 2 * i]));
+    uint8_t b = 0;
+    vq_hex_bytes(line + 1 + 2 * i, 1, &b); /* all digits checked above */
     sum = (uint8_t)(sum + b);
     if (i + 1 < nbytes) f->payload[i] = b;
   }

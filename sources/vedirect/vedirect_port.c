@@ -1,5 +1,10 @@
 /* VE.Direct ports: serial (libserialport + uv_poll), TCP, file replay.
- * See vedirect_port.h. */
+ * See vedirect_port.h.
+ *
+ * Longer than 600 lines on purpose: the three transports share one state
+ * machine (open, report up/down once, back off, reconnect, close with
+ * pending requests counted) over one struct, and splitting them would put
+ * that struct and machine in a header for three files to reach into. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strndup, getaddrinfo under -std=c11 */
 #endif
@@ -9,6 +14,7 @@
 #include <fcntl.h>
 #include <libserialport.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -443,6 +449,15 @@ static void file_read_cb(uv_fs_t *req) {
   if (n == 0) {
     if (p->o.loop && p->offset > 0) { /* start over (not on empty files) */
       p->offset = 0;
+      if (p->cb.rewound) {
+        p->pending++; /* the callback may close the port */
+        p->cb.rewound(p->cb.arg);
+        p->pending--;
+        if (p->closing) {
+          maybe_done(p);
+          return;
+        }
+      }
       file_read_next(p);
     } else if (p->cb.eof) {
       p->pending++;
@@ -471,6 +486,10 @@ static void file_read_next(struct ved_port *p) {
   p->pending++;
 }
 
+void ved_port_pause(struct ved_port *p) {
+  if (p->kind == VED_PORT_FILE) p->paused = 1;
+}
+
 void ved_port_resume(struct ved_port *p) {
   if (p->kind != VED_PORT_FILE || !p->paused || p->closing) return;
   p->paused = 0;
@@ -487,11 +506,73 @@ static void open_port(struct ved_port *p) {
   }
 }
 
+/* The shape of a spec: sets p->kind and p->path or p->host/service.
+ * 0, -EINVAL with *why, or -ENOMEM. */
+static int parse_spec(struct ved_port *p, const char *spec, const char **why) {
+  if (strncmp(spec, "tcp://", 6) == 0) {
+    const char *hp = spec + 6, *colon = strrchr(hp, ':');
+    char *end;
+    unsigned long port;
+    size_t hl;
+    p->kind = VED_PORT_TCP;
+    if (colon == NULL || colon == hp) {
+      *why = "expected tcp://HOST:PORT";
+      return -EINVAL;
+    }
+    port = strtoul(colon + 1, &end, 10);
+    if (*end != '\0' || colon[1] == '\0' || colon[1] == '-' ||
+        colon[1] == '+' || port == 0 || port > 65535) {
+      *why = "bad TCP port number (1..65535)";
+      return -EINVAL;
+    }
+    hl = (size_t)(colon - hp);
+    /* [v6 address] */
+    if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') {
+      hp++;
+      hl -= 2;
+    }
+    if (hl == 0) {
+      *why = "expected tcp://HOST:PORT";
+      return -EINVAL;
+    }
+    snprintf(p->service, sizeof p->service, "%lu", port);
+    return (p->host = strndup(hp, hl)) ? 0 : -ENOMEM;
+  }
+  if (strncmp(spec, "file:", 5) == 0) {
+    p->kind = VED_PORT_FILE;
+    if (spec[5] == '\0') {
+      *why = "expected file:PATH";
+      return -EINVAL;
+    }
+    return (p->path = strdup(spec + 5)) ? 0 : -ENOMEM;
+  }
+  p->kind = VED_PORT_SERIAL;
+  if (spec[0] == '\0') {
+    *why = "empty port";
+    return -EINVAL;
+  }
+  return (p->path = strdup(spec)) ? 0 : -ENOMEM;
+}
+
+int ved_port_check(const char *spec, int *kind, const char **why) {
+  struct ved_port p;
+  int rc;
+  memset(&p, 0, sizeof p);
+  *why = NULL;
+  rc = parse_spec(&p, spec, why);
+  free(p.path);
+  free(p.host);
+  if (rc == -ENOMEM) *why = "out of memory";
+  if (rc == 0) *kind = p.kind;
+  return rc < 0 ? -EINVAL : 0;
+}
+
 int ved_port_new(uv_loop_t *loop, const char *spec,
                  const struct ved_port_opts *opts,
                  const struct ved_port_cb *cb, struct ved_port **out,
                  const char **why) {
   struct ved_port *p = calloc(1, sizeof *p);
+  int err;
   *why = NULL;
   if (p == NULL) return -ENOMEM;
   p->loop = loop;
@@ -502,46 +583,10 @@ int ved_port_new(uv_loop_t *loop, const char *spec,
   p->backoff_ms = p->o.backoff_min_ms;
   p->cb = *cb;
   p->fd = -1;
-  if (strncmp(spec, "tcp://", 6) == 0) {
-    const char *hp = spec + 6, *colon = strrchr(hp, ':');
-    char *end;
-    unsigned long port;
-    size_t hl;
-    p->kind = VED_PORT_TCP;
-    if (colon == NULL || colon == hp) {
-      *why = "expected tcp://HOST:PORT";
-      goto fail;
-    }
-    port = strtoul(colon + 1, &end, 10);
-    if (*end != '\0' || colon[1] == '\0' || port == 0 || port > 65535) {
-      *why = "bad TCP port number";
-      goto fail;
-    }
-    hl = (size_t)(colon - hp);
-    /* [v6 address] */
-    if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') {
-      hp++;
-      hl -= 2;
-    }
-    if ((p->host = strndup(hp, hl)) == NULL) goto nomem;
-    snprintf(p->service, sizeof p->service, "%lu", port);
-  } else if (strncmp(spec, "file:", 5) == 0) {
-    p->kind = VED_PORT_FILE;
-    if (spec[5] == '\0') {
-      *why = "expected file:PATH";
-      goto fail;
-    }
-    if ((p->path = strdup(spec + 5)) == NULL ||
-        (p->fbuf = malloc(FILE_CHUNK)) == NULL)
-      goto nomem;
-  } else {
-    p->kind = VED_PORT_SERIAL;
-    if (spec[0] == '\0') {
-      *why = "empty port";
-      goto fail;
-    }
-    if ((p->path = strdup(spec)) == NULL) goto nomem;
-  }
+  if ((err = parse_spec(p, spec, why)) == -ENOMEM) goto nomem;
+  if (err < 0) goto fail;
+  if (p->kind == VED_PORT_FILE && (p->fbuf = malloc(FILE_CHUNK)) == NULL)
+    goto nomem;
   *out = p;
   return 0;
 nomem:

@@ -26,6 +26,8 @@ struct ved_port_cb {
   void (*state)(void *arg, int up, int err, const char *what);
   /* A file port reached its end (without loop). */
   void (*eof)(void *arg);
+  /* A looping file port starts over at its first byte (may be NULL). */
+  void (*rewound)(void *arg);
   void *arg;
 };
 
@@ -44,12 +46,20 @@ int ved_port_new(uv_loop_t *loop, const char *spec,
                  const struct ved_port_cb *cb, struct ved_port **out,
                  const char **why);
 int ved_port_kind(const struct ved_port *p);
+/* Check a spec's shape as ved_port_new does, without creating anything:
+ * 0 with *kind set, or -EINVAL with *why a static reason. */
+int ved_port_check(const char *spec, int *kind, const char **why);
 /* Start opening (and keep reconnecting). */
 int ved_port_start(struct ved_port *p);
 /* Write bytes (HEX frames).  0, -ENOTCONN when the port is down,
  * -ENOTSUP for file ports, -ENOBUFS when the output buffer is full. */
 int ved_port_write(struct ved_port *p, const void *buf, size_t len);
-/* File ports: continue after data() used less than it was given. */
+/* File ports, from within data(): read nothing more until
+ * ved_port_resume(), also when data() used every byte it was given (a
+ * pause asked for on the last byte of a read holds). */
+void ved_port_pause(struct ved_port *p);
+/* File ports: continue after a pause, or after data() used less than it
+ * was given. */
 void ved_port_resume(struct ved_port *p);
 /* Drop the connection now and reconnect after the back-off (used when a
  * live link stops delivering data). */

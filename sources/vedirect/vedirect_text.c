@@ -1,6 +1,8 @@
 /* VE.Direct text protocol framing; see vedirect_text.h for the rules. */
 #include "vedirect_text.h"
 
+#include "vq_hex.h"
+
 #include <string.h>
 
 void ved_text_init(struct ved_text *p, ved_block_cb on_block,
@@ -39,10 +41,6 @@ static void garbage(struct ved_text *p) {
 
 static int printable(uint8_t c) { return c >= 0x20 && c <= 0x7e; }
 
-static int hexdigit(uint8_t c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
-         (c >= 'a' && c <= 'f');
-}
 
 static void hex_begin(struct ved_text *p) {
   p->saved_state = p->state;
@@ -175,7 +173,7 @@ size_t ved_text_feed(struct ved_text *p, const uint8_t *buf, size_t len) {
           p->poisoned = 1;
           p->hlen = 0;
         } else if (p->hlen >= VED_HEX_LINE_MAX ||
-                   !(hexdigit(c) || (c == '\r' && p->hlen > 0))) {
+                   !(vq_hex_digit(c) >= 0 || (c == '\r' && p->hlen > 0))) {
           /* Not a HEX frame after all (or its '\n' was lost): the text
            * bytes it swallowed are gone, so the block cannot pass.  Go
            * on in IDLE with this byte. */

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "vicacq/plugin.h"
+#include "vqt_reading.h"
 
 struct vqt_host;
 

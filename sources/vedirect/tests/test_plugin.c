@@ -172,10 +172,11 @@ static void test_bad_options(uv_loop_t *loop) {
   const char *kv1[] = {"port", "file:/nonexistent/vedirect.dump", NULL};
   const char *kv2[] = {"port", "tcp://localhost", NULL};
   const char *kv3[] = {"port", "tcp://localhost:99999", NULL};
-  const char *kv4[] = {"port", "/dev/null", "mode", "dump", NULL};
+  const char *kv4[] = {"port", "/dev/null", "mode", "dump", "output",
+                       "/nonexistent/dir/dump", NULL};
   const char *const *kvs[] = {kv1, kv2, kv3, kv4};
   const int want[] = {-ENOENT, -EINVAL, -EINVAL,
-                      -EINVAL /* dump without output */};
+                      -ENOENT /* dump file cannot be created */};
   size_t i;
   for (i = 0; i < sizeof kvs / sizeof kvs[0]; i++) {
     struct vqt_host *h = host(loop, kvs[i]);
@@ -195,7 +196,8 @@ static void command(struct vqt_host *h, double value) {
   vqt_host_command(h, NULL, "charger.current_limit", value, "A", 5000);
 }
 
-/* Commands on a replay are refused with a reason. */
+/* Commands on a replay are refused with a reason (grant and range are
+ * the core's: daemon/control.c). */
 static void test_command_on_file(uv_loop_t *loop) {
   struct vqt_host *h;
   const char *kv[] = {"port", data_path("bmv-700_fw3.08.dump"), "speed", "1",
@@ -205,11 +207,7 @@ static void test_command_on_file(uv_loop_t *loop) {
   command(h, 10);
   CHECK_INT(vqt_host_ndone(h), 1);
   CHECK_INT(last_done(h)->status, -ENOTSUP);
-  command(h, 30);
-  CHECK_INT(last_done(h)->status, -ERANGE);
-  command(h, 7000);
-  CHECK_INT(last_done(h)->status, -ERANGE);
-  CHECK(strstr(last_done(h)->message, "protocol") != NULL);
+  CHECK(strstr(last_done(h)->message, "replay") != NULL);
   CHECK_INT(vqt_host_stop(h), 0);
   vqt_host_free(h);
 }
