@@ -1,3 +1,6 @@
+/* The daemon's lifecycle: run a pipeline on one libuv loop, stop with a
+ * bounded flush, and the loop's own callbacks.  Instances are instance.c's,
+ * the post queue post.c's, SIGHUP reload.c's. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "plugin_check.h"
+#include "section_kind.h"
 #include "router.h"
 #include "sink_rt.h"
 #include "spool.h"
@@ -20,170 +24,21 @@
 #define TICK_MS 1000
 #define DROP_EMIT_EVERY_TICKS 5
 
-struct vq_post {
-  struct vq_ctx *ctx;
-  vq_callback cb;
-  void *arg;
-  struct vq_post *next;
-};
-
 static void check_progress(struct vq_daemon *d);
-static void kick_from_sink(struct vq_sink_rt *rt);
 static void on_drain(uv_idle_t *idle);
 
 /* ------------------------------------------------------------------ */
-/* Instances                                                           */
+/* Counters                                                            */
 /* ------------------------------------------------------------------ */
 
-static void pipeline_unref(struct vq_pipeline *p) {
-  if (p != NULL && --p->refs == 0) vq_pipeline_free(p);
-}
 
-static void sink_closed(uv_handle_t *h) {
-  struct vq_sink_rt *rt = h->data;
-  rt->ctx->open_handles--;
-  vq_daemon_kick(rt->ctx->daemon); /* the stop may now complete */
-}
 
-/* Create the instance of section `s` of pipeline `p` (not started).  A
- * plugin that fails is reported at the section's FILE:LINE unless it said
- * why itself (cfg_error); the ctx is then marked removed for the loop to
- * reap. */
-static struct vq_ctx *instance_new(struct vq_daemon *d, struct vq_pipeline *p,
-                                   struct vq_section *s) {
-  struct vq_ctx *ctx = calloc(1, sizeof *ctx);
-  int rc;
-  if (ctx == NULL) {
-    vq_error("%s:%d: [%s]: out of memory", p->path, s->line, s->name);
-    return NULL;
-  }
-  ctx->daemon = d;
-  ctx->pipeline = p;
-  ctx->pipeline->refs++;
-  ctx->section = s;
-  ctx->kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
-  ctx->id = vq_intern(s->id);
-  snprintf(ctx->label, sizeof ctx->label, "%s", s->name);
-  ctx->plugin = s->plugin;
-  if (ctx->kind == VQ_KIND_SINK) {
-    ctx->sink = malloc(sizeof *ctx->sink);
-    if (ctx->sink == NULL ||
-        (rc = vq_sink_rt_init(ctx->sink, ctx, &d->loop,
-                             kick_from_sink)) != 0) {
-      vq_log(VQ_LOG_ERROR, ctx->label, "cannot set up the sink queue");
-      free(ctx->sink);
-      pipeline_unref(ctx->pipeline);
-      free(ctx);
-      return NULL;
-    }
-  }
-  rc = ctx->plugin->create(&vq_host_table, ctx, &ctx->instance);
-  if (rc == 0 && ctx->cfg_errors > 0) {
-    /* It reported a problem yet returned 0: the problem wins. */
-    ctx->plugin->destroy(ctx->instance);
-    rc = -EINVAL;
-  }
-  if (rc != 0) {
-    if (ctx->cfg_errors == 0)
-      vq_error("%s:%d: [%s]: plugin %s could not be created: %s", p->path,
-               s->line, s->name, ctx->plugin->name,
-               strerror(rc < 0 ? -rc : rc));
-    if (ctx->sink) {
-      ctx->open_handles++;
-      vq_sink_rt_close(ctx->sink, sink_closed);
-    }
-    ctx->state = VQ_INST_STOPPED;
-    ctx->removed = 1;
-    ctx->instance = NULL;
-    return ctx; /* appended so the loop can reap it, reported as failed */
-  }
-  return ctx;
-}
 
-static void append_instance(struct vq_daemon *d, struct vq_ctx *ctx) {
-  struct vq_ctx **p = &d->instances;
-  while (*p != NULL) p = &(*p)->next;
-  *p = ctx;
-}
 
-/* Drop what `ctx` posted and refuse its later posts (plugin.h: nothing
- * posted runs once the stop has completed). */
-static void purge_posts(struct vq_daemon *d, struct vq_ctx *ctx) {
-  struct vq_post **p, *post;
-  uv_mutex_lock(&d->post_lock);
-  ctx->posts_closed = 1;
-  for (p = &d->posts; (post = *p) != NULL;) {
-    if (post->ctx == ctx) {
-      *p = post->next;
-      free(post);
-    } else {
-      p = &post->next;
-    }
-  }
-  uv_mutex_unlock(&d->post_lock);
-}
 
-/* Free an instance whose plugin stopped and whose handles are closed. */
-static void instance_free(struct vq_daemon *d, struct vq_ctx *ctx) {
-  size_t i;
-  purge_posts(d, ctx);
-  vq_control_forget(&d->control, ctx);
-  if (ctx->instance != NULL) ctx->plugin->destroy(ctx->instance);
-  if (ctx->sink != NULL) {
-    vq_sink_rt_free(ctx->sink);
-    free(ctx->sink);
-  }
-  vq_router_clear(ctx);
-  for (i = 0; i < ctx->nstats; i++) free(ctx->stats[i].name);
-  free(ctx->stats);
-  pipeline_unref(ctx->pipeline);
-  free(ctx);
-}
 
-static void on_instance_stopped(struct vq_ctx *ctx) {
-  struct vq_timer *t;
-  if (ctx->state == VQ_INST_STOPPED) return;
-  ctx->state = VQ_INST_STOPPED;
-  purge_posts(ctx->daemon, ctx);
-  /* Timers the plugin left running are closed for it. */
-  while ((t = ctx->timers) != NULL) vq_host_table.timer_stop(ctx, t);
-  if (ctx->sink != NULL && !ctx->sink->closing) {
-    ctx->open_handles++;
-    vq_sink_rt_close(ctx->sink, sink_closed);
-  }
-  vq_log(VQ_LOG_DEBUG, ctx->label, "stopped");
-  vq_daemon_kick(ctx->daemon);
-}
 
-static void instance_stop(struct vq_ctx *ctx) {
-  if (ctx->state == VQ_INST_STOPPING || ctx->state == VQ_INST_STOPPED) return;
-  if (ctx->state == VQ_INST_CREATED) {
-    on_instance_stopped(ctx);
-    return;
-  }
-  ctx->state = VQ_INST_STOPPING;
-  vq_control_forget(&ctx->daemon->control, ctx);
-  ctx->plugin->stop(ctx->instance, on_instance_stopped);
-}
 
-static int instance_start(struct vq_ctx *ctx) {
-  int rc;
-  if (ctx->removed) return -EINVAL;
-  ctx->state = VQ_INST_STARTED;
-  rc = ctx->plugin->start(ctx->instance);
-  if (rc == 0 && ctx->cfg_errors > 0) rc = -EINVAL;
-  if (rc != 0) {
-    if (ctx->cfg_errors == 0)
-      vq_error("%s:%d: [%s]: plugin %s could not start: %s",
-               ctx->pipeline->path, ctx->section->line, ctx->section->name,
-               ctx->plugin->name, strerror(rc < 0 ? -rc : rc));
-    ctx->state = VQ_INST_CREATED;
-    ctx->removed = 1;
-    instance_stop(ctx);
-    return rc;
-  }
-  return 0;
-}
 
 static void log_stats(struct vq_daemon *d) {
   struct vq_ctx *c;
@@ -212,7 +67,7 @@ static void log_stats(struct vq_daemon *d) {
 /* Routes and the daemon's own records                                 */
 /* ------------------------------------------------------------------ */
 
-static void compile_routes(struct vq_daemon *d) {
+void vq_daemon_compile_routes(struct vq_daemon *d) {
   struct vq_ctx *c;
   for (c = d->instances; c != NULL; c = c->next)
     if (c->kind == VQ_KIND_SOURCE && !c->removed &&
@@ -255,10 +110,6 @@ void vq_daemon_kick(struct vq_daemon *d) {
     uv_idle_start(&d->drain, on_drain);
 }
 
-static void kick_from_sink(struct vq_sink_rt *rt) {
-  vq_daemon_kick(rt->ctx->daemon);
-}
-
 static int all_sources_finished(const struct vq_daemon *d) {
   const struct vq_ctx *c;
   int any = 0;
@@ -276,7 +127,7 @@ static void begin_stop(struct vq_daemon *d, const char *why) {
   vq_info("%s: stopping sources, then delivering what is queued", why);
   d->state = VQ_DAEMON_STOPPING_SOURCES;
   for (c = d->instances; c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SOURCE) instance_stop(c);
+    if (c->kind == VQ_KIND_SOURCE) vq_instance_stop(c);
   vq_daemon_kick(d);
 }
 
@@ -308,7 +159,7 @@ static void on_shutdown_timeout(uv_timer_t *t) {
     if (c->sink != NULL) vq_sink_rt_abandon(c->sink);
   d->state = VQ_DAEMON_STOPPING_SINKS;
   for (c = d->instances; c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SINK) instance_stop(c);
+    if (c->kind == VQ_KIND_SINK) vq_instance_stop(c);
   vq_daemon_kick(d);
 }
 
@@ -335,12 +186,12 @@ static void check_progress(struct vq_daemon *d) {
         ((vq_sink_rt_pending(c->sink) == 0 && !c->sink->in_flight) ||
          uv_now(&d->loop) >= c->retire_deadline_ms)) {
       vq_sink_rt_abandon(c->sink);
-      instance_stop(c);
+      vq_instance_stop(c);
     }
     if (c->removed && c->state == VQ_INST_STOPPED && c->open_handles == 0 &&
         d->state == VQ_DAEMON_RUNNING) {
       *p = c->next;
-      instance_free(d, c);
+      vq_instance_free(d, c);
       continue;
     }
     p = &c->next;
@@ -367,7 +218,7 @@ static void check_progress(struct vq_daemon *d) {
     uv_timer_stop(&d->shutdown_timer);
     d->state = VQ_DAEMON_STOPPING_SINKS;
     for (c = d->instances; c != NULL; c = c->next)
-      if (c->kind == VQ_KIND_SINK) instance_stop(c);
+      if (c->kind == VQ_KIND_SINK) vq_instance_stop(c);
     /* fall through */
   case VQ_DAEMON_STOPPING_SINKS:
     for (c = d->instances; c != NULL; c = c->next)
@@ -393,46 +244,7 @@ static void on_tick(uv_timer_t *t) {
   check_progress(d);
 }
 
-static void on_post(uv_async_t *a) {
-  struct vq_daemon *d = a->data;
-  struct vq_post *list, *reversed = NULL;
-  uv_mutex_lock(&d->post_lock);
-  list = d->posts;
-  d->posts = NULL;
-  uv_mutex_unlock(&d->post_lock);
-  while (list != NULL) { /* posts were pushed at the front: restore order */
-    struct vq_post *next = list->next;
-    list->next = reversed;
-    reversed = list;
-    list = next;
-  }
-  while (reversed != NULL) {
-    struct vq_post *next = reversed->next;
-    /* An earlier callback may have completed this instance's stop. */
-    if (!reversed->ctx->posts_closed) reversed->cb(reversed->arg);
-    free(reversed);
-    reversed = next;
-  }
-}
 
-int vq_daemon_post(struct vq_daemon *d, struct vq_ctx *ctx, vq_callback cb,
-                   void *arg) {
-  struct vq_post *post = malloc(sizeof *post);
-  if (post == NULL) return -ENOMEM;
-  post->ctx = ctx;
-  post->cb = cb;
-  post->arg = arg;
-  uv_mutex_lock(&d->post_lock);
-  if (ctx->posts_closed) {
-    uv_mutex_unlock(&d->post_lock);
-    free(post);
-    return -ESHUTDOWN;
-  }
-  post->next = d->posts;
-  d->posts = post;
-  uv_mutex_unlock(&d->post_lock);
-  return uv_async_send(&d->post_async);
-}
 
 void vq_daemon_source_finished(struct vq_daemon *d, struct vq_ctx *ctx) {
   if (ctx->finished) return;
@@ -442,159 +254,18 @@ void vq_daemon_source_finished(struct vq_daemon *d, struct vq_ctx *ctx) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Reload                                                              */
+/* Signals                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct vq_ctx *find_instance(struct vq_daemon *d, int kind,
-                                    const char *id) {
-  struct vq_ctx *c;
-  for (c = d->instances; c != NULL; c = c->next)
-    if (c->kind == kind && !c->removed && !c->retiring &&
-        strcmp(c->id, id) == 0)
-      return c;
-  return NULL;
-}
 
-/* Whether running instance `c` goes on unchanged under pipeline `next`
- * (its section is the same, or it is a spooled sink whose changes wait
- * for a restart). */
-static int reload_keeps(const struct vq_ctx *c, const struct vq_pipeline *next,
-                        int say) {
-  const struct vq_section *s = vq_pipeline_find(
-      next, c->kind == VQ_KIND_SOURCE ? VQ_SECTION_SOURCE : VQ_SECTION_SINK,
-      c->id);
-  if (s == NULL) return 0;
-  if (vq_section_equal(c->section, s)) return 1;
-  if (c->kind == VQ_KIND_SINK && c->sink->spool != NULL) {
-    if (!say) return 1;
-    /* Two instances must never share one spool directory (the old one
-     * draining while the new one starts would deliver twice): a spooled
-     * sink keeps its settings until the daemon restarts. */
-    vq_log(VQ_LOG_WARN, c->label,
-           "has a spool: its changes take effect after a restart");
-    return 1;
-  }
-  return 0;
-}
 
-/* Give up on instances created for a reload that cannot go ahead: they
- * were never started; the loop reaps them. */
-static void discard_fresh(struct vq_daemon *d, struct vq_ctx *fresh) {
-  while (fresh != NULL) {
-    struct vq_ctx *c = fresh;
-    fresh = c->next;
-    c->next = NULL;
-    c->removed = 1;
-    instance_stop(c);
-    append_instance(d, c);
-  }
-}
 
-/* SIGHUP.  Every instance the new file needs is created before anything
- * running is touched, so a file the plugins refuse leaves the pipeline as
- * it was.  A kept instance stays on the pipeline (and section) it was
- * created with: the strings its plugin got from cfg_string live in it
- * (plugin.h, "Lifetimes"). */
-static void reload(struct vq_daemon *d) {
-  struct vq_pipeline *next, *old = d->pipeline;
-  struct vq_ctx *c, *fresh = NULL, **tail = &fresh;
-  unsigned kept = 0, started = 0, stopped = 0;
-  int failed = 0;
-  size_t i;
-
-  vq_info("SIGHUP: re-reading %s", d->path);
-  next = vq_pipeline_open(d->path);
-  if (next == NULL) {
-    vq_error("%s is invalid (see above); still running the previous pipeline",
-             d->path);
-    /* The loader's search path follows the file that runs. */
-    vq_loader_init(old->daemon.plugin_path);
-    return;
-  }
-  next->refs = 1;
-
-  for (i = 0; i < next->nsections; i++) {
-    struct vq_section *s = &next->sections[i];
-    int kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
-    struct vq_ctx *running;
-    if (s->kind != VQ_SECTION_SOURCE && s->kind != VQ_SECTION_SINK) continue;
-    running = find_instance(d, kind, s->id);
-    if (running != NULL && reload_keeps(running, next, 0)) continue;
-    c = instance_new(d, next, s);
-    if (c == NULL) {
-      failed = 1;
-      continue;
-    }
-    *tail = c;
-    tail = &c->next;
-    if (c->removed) failed = 1;
-  }
-  if (failed) {
-    discard_fresh(d, fresh);
-    pipeline_unref(next);
-    vq_loader_init(old->daemon.plugin_path);
-    vq_error("%s: a plugin refused it (see above); still running the previous "
-             "pipeline", d->path);
-    vq_daemon_kick(d);
-    return;
-  }
-
-  vq_log_setup(next->daemon.log_level, next->daemon.log_target);
-  d->control.default_timeout_ms = next->daemon.command_timeout_ms;
-  for (c = d->instances; c != NULL; c = c->next) {
-    if (c->removed || c->retiring) continue;
-    if (reload_keeps(c, next, 1)) {
-      kept++;
-      continue;
-    }
-    stopped++;
-    if (c->kind == VQ_KIND_SINK) {
-      /* Deliver what it holds first, within the shutdown timeout. */
-      c->retiring = 1;
-      c->removed = 1;
-      c->retire_deadline_ms =
-          uv_now(&d->loop) + next->daemon.shutdown_timeout_ms;
-    } else {
-      c->removed = 1;
-      instance_stop(c);
-    }
-  }
-  d->pipeline = next;
-  while (fresh != NULL) {
-    struct vq_ctx *old_c;
-    c = fresh;
-    fresh = c->next;
-    c->next = NULL;
-    /* A restarted source keeps counting: seq grows for the life of the
-     * process, as plugin.h promises sinks. */
-    for (old_c = d->instances; old_c != NULL; old_c = old_c->next)
-      if (old_c->kind == c->kind && old_c->removed &&
-          strcmp(old_c->id, c->id) == 0 && old_c->seq > c->seq)
-        c->seq = old_c->seq;
-    append_instance(d, c);
-    started++;
-  }
-  compile_routes(d);
-  /* Start sinks before sources so that nothing is emitted into nowhere. */
-  for (c = d->instances; c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SINK && c->state == VQ_INST_CREATED && !c->removed)
-      instance_start(c);
-  for (c = d->instances; c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SOURCE && c->state == VQ_INST_CREATED &&
-        !c->removed)
-      instance_start(c);
-  compile_routes(d);
-  pipeline_unref(old);
-  vq_info("reloaded %s: %u kept, %u started, %u stopped", d->path, kept,
-          started, stopped);
-  vq_daemon_kick(d);
-}
 
 static void on_signal(uv_signal_t *s, int signum) {
   struct vq_daemon *d = s->data;
   switch (signum) {
   case SIGHUP:
-    if (d->state == VQ_DAEMON_RUNNING && d->path != NULL) reload(d);
+    if (d->state == VQ_DAEMON_RUNNING && d->path != NULL) vq_daemon_reload(d);
     break;
   case SIGUSR1:
     log_stats(d);
@@ -637,7 +308,7 @@ static int init_handles(struct vq_daemon *d) {
     if (i == 0) rc = uv_idle_init(&d->loop, &d->drain);
     else if (i <= 4) rc = uv_signal_init(&d->loop, (uv_signal_t *)h[i]);
     else if (i <= 6) rc = uv_timer_init(&d->loop, (uv_timer_t *)h[i]);
-    else rc = uv_async_init(&d->loop, &d->post_async, on_post);
+    else rc = uv_async_init(&d->loop, &d->post_async, vq_daemon_on_post);
     if (rc == 0) h[i]->data = d;
   }
   if (rc == 0)
@@ -670,21 +341,32 @@ static uint64_t undelivered(const struct vq_daemon *d) {
 
 static void daemon_free(struct vq_daemon *d) {
   struct vq_ctx *c;
-  struct vq_post *post;
   while ((c = d->instances) != NULL) {
     d->instances = c->next;
-    instance_free(d, c);
+    vq_instance_free(d, c);
   }
   vq_router_clear(&d->internal);
-  while ((post = d->posts) != NULL) {
-    d->posts = post->next;
-    free(post);
-  }
+  vq_daemon_posts_free(d);
   if (uv_loop_close(&d->loop) != 0)
     vq_debug("event loop closed with handles open");
   uv_mutex_destroy(&d->post_lock);
-  pipeline_unref(d->pipeline);
+  vq_pipeline_unref(d->pipeline);
   free(d);
+}
+
+/* Start every created instance, kind by kind in start_order (sinks
+ * before the sources that feed them); with `first_failure`, none after
+ * the first that fails.  Returns how many failed. */
+int vq_daemon_start_created(struct vq_daemon *d, int first_failure) {
+  int order, max = vq_kind_max_order(), failed = 0;
+  struct vq_ctx *c;
+  for (order = 0; order <= max; order++)
+    for (c = d->instances; c != NULL && !(first_failure && failed); c = c->next)
+      if (c->section != NULL && !c->removed && c->state == VQ_INST_CREATED &&
+          vq_kind_row_of(c->section->kind)->start_order == order &&
+          vq_instance_start(c) != 0)
+        failed++;
+  return failed;
 }
 
 int vq_daemon_run(struct vq_pipeline *p, const char *path) {
@@ -694,7 +376,7 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
 
   p->refs = 1;
   if (d == NULL) {
-    pipeline_unref(p);
+    vq_pipeline_unref(p);
     return VQ_EXIT_RUNTIME;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -702,14 +384,14 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
   d->path = path;
   if (uv_loop_init(&d->loop) != 0) {
     vq_error("cannot initialise the event loop");
-    pipeline_unref(p);
+    vq_pipeline_unref(p);
     free(d);
     return VQ_EXIT_RUNTIME;
   }
   if (uv_mutex_init(&d->post_lock) != 0) {
     vq_error("cannot initialise the event loop");
     uv_loop_close(&d->loop);
-    pipeline_unref(p);
+    vq_pipeline_unref(p);
     free(d);
     return VQ_EXIT_RUNTIME;
   }
@@ -726,25 +408,22 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
   }
 
   /* Sinks first so sources have somewhere to deliver from the start. */
-  for (rc = 0; rc < 2; rc++) {
+  for (rc = 0; rc <= vq_kind_max_order(); rc++) {
     size_t i;
     for (i = 0; i < p->nsections; i++) {
       struct vq_section *s = &p->sections[i];
-      if (s->kind != (rc == 0 ? VQ_SECTION_SINK : VQ_SECTION_SOURCE)) continue;
-      c = instance_new(d, p, s);
+      if (vq_kind_row_of(s->kind)->start_order != rc) continue;
+      c = vq_instance_new(d, p, s);
       if (c == NULL) {
         failed = 1;
         continue;
       }
-      append_instance(d, c);
+      vq_instance_append(d, c);
       if (c->removed) failed = 1;
     }
   }
-  compile_routes(d);
-  for (c = d->instances; !failed && c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SINK && instance_start(c) != 0) failed = 1;
-  for (c = d->instances; !failed && c != NULL; c = c->next)
-    if (c->kind == VQ_KIND_SOURCE && instance_start(c) != 0) failed = 1;
+  vq_daemon_compile_routes(d);
+  if (!failed && vq_daemon_start_created(d, 1) != 0) failed = 1;
   if (failed) {
     int config_error = 0;
     for (c = d->instances; c != NULL; c = c->next)
@@ -752,7 +431,7 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
     vq_error("could not start the pipeline; stopping");
     /* A plugin that named a key found a problem in the file. */
     d->exit_code = config_error ? VQ_EXIT_CONFIG : VQ_EXIT_RUNTIME;
-    for (c = d->instances; c != NULL; c = c->next) instance_stop(c);
+    for (c = d->instances; c != NULL; c = c->next) vq_instance_stop(c);
     d->state = VQ_DAEMON_STOPPING_SINKS;
     vq_daemon_kick(d);
   } else {

@@ -59,6 +59,21 @@ void vq_daemon_kick(struct vq_daemon *d);
 void vq_daemon_source_finished(struct vq_daemon *d, struct vq_ctx *ctx);
 int vq_daemon_post(struct vq_daemon *d, struct vq_ctx *ctx, vq_callback cb,
                    void *arg);
+/* The daemon's own modules (instance.c, post.c, reload.c). */
+struct vq_ctx *vq_instance_new(struct vq_daemon *d, struct vq_pipeline *p,
+                               struct vq_section *s);
+void vq_instance_append(struct vq_daemon *d, struct vq_ctx *ctx);
+int vq_instance_start(struct vq_ctx *ctx);
+void vq_instance_stop(struct vq_ctx *ctx);
+void vq_instance_free(struct vq_daemon *d, struct vq_ctx *ctx);
+void vq_pipeline_unref(struct vq_pipeline *p);
+void vq_daemon_compile_routes(struct vq_daemon *d);
+int vq_daemon_start_created(struct vq_daemon *d, int first_failure);
+void vq_daemon_reload(struct vq_daemon *d);
+void vq_daemon_on_post(uv_async_t *a);
+void vq_daemon_posts_close(struct vq_daemon *d, struct vq_ctx *ctx);
+void vq_daemon_posts_free(struct vq_daemon *d);
+
 /* The host table handed to plugins. */
 extern const struct vq_host vq_host_table;
 

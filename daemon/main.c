@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugin_check.h"
+#include "section_kind.h"
 #include "tools.h"
 #include "vocabulary.h"
 
@@ -74,28 +75,40 @@ static void print_options(const struct vq_option *o) {
   }
 }
 
-static const char *kinds_text(uint32_t k) {
-  if ((k & VQ_KIND_SOURCE) && (k & VQ_KIND_SINK)) return "source, sink";
-  return (k & VQ_KIND_SOURCE) ? "source" : "sink";
+/* "source", "sink", "source, sink": the section kinds a plugin runs. */
+static const char *kinds_text(uint32_t k, char *out, size_t outlen) {
+  const struct vq_kind_row *row;
+  size_t len = 0;
+  out[0] = '\0';
+  for (row = vq_kind_rows; row->prefix != NULL && len < outlen; row++)
+    if (row->plugin_kind & k)
+      len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+                              len ? ", " : "", row->prefix);
+  return out;
 }
 
 static int help_plugin(const char *name) {
   char err[2048];
   const struct vq_plugin *p = vq_loader_get(name, err, sizeof err);
   const struct vq_writable *w;
+  const struct vq_kind_row *row;
+  char kinds[64];
   if (p == NULL) {
     vq_error("%s", err);
     return EXIT_CONFIG;
   }
   printf("%s %s (%s, plugin ABI %u.%u)\n%s\n\n", p->name,
-         p->version ? p->version : "", kinds_text(p->kinds), p->abi_major,
+         p->version ? p->version : "",
+         kinds_text(p->kinds, kinds, sizeof kinds), p->abi_major,
          p->abi_minor, p->description ? p->description : "");
   printf("Options:\n");
   print_options(p->options);
-  printf("\nOptions the core handles in every %s section:\n",
-         (p->kinds & VQ_KIND_SOURCE) ? "[source.ID]" : "[sink.ID]");
-  print_options((p->kinds & VQ_KIND_SOURCE) ? vq_core_source_options
-                                            : vq_core_sink_options);
+  for (row = vq_kind_rows; row->prefix != NULL; row++) {
+    if (!(row->plugin_kind & p->kinds)) continue;
+    printf("\nOptions the core handles in every [%s.ID] section:\n",
+           row->prefix);
+    print_options(row->core_options);
+  }
   if (p->writables != NULL && p->writables->quantity != NULL) {
     printf("\nWritable quantities (enable with write.QUANTITY = MIN..MAX):\n");
     for (w = p->writables; w->quantity != NULL; w++)
@@ -107,14 +120,15 @@ static int help_plugin(const char *name) {
 }
 
 static int list_plugins(void) {
-  char **names, err[2048];
+  char **names, err[2048], kinds[64];
   size_t n = vq_loader_list(&names), i;
   if (n == 0) printf("no plugins found in %s\n", vq_loader_search_path());
   for (i = 0; i < n; i++) {
     const struct vq_plugin *p = vq_loader_get(names[i], err, sizeof err);
     if (p != NULL)
       printf("%-16s %-8s %-13s %s\n", p->name, p->version ? p->version : "",
-             kinds_text(p->kinds), p->description ? p->description : "");
+             kinds_text(p->kinds, kinds, sizeof kinds),
+             p->description ? p->description : "");
     else
       printf("%-16s (not loadable: %s)\n", names[i], err);
     free(names[i]);

@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "plugin_check.h"
+#include "section_kind.h"
 
 static int check_section(struct vq_pipeline *p, struct vq_section *s) {
   struct vq_ctx ctx;
@@ -19,7 +20,7 @@ static int check_section(struct vq_pipeline *p, struct vq_section *s) {
   ctx.pipeline = p;
   ctx.section = s;
   ctx.plugin = s->plugin;
-  ctx.kind = s->kind == VQ_SECTION_SOURCE ? VQ_KIND_SOURCE : VQ_KIND_SINK;
+  ctx.kind = vq_kind_row_of(s->kind)->plugin_kind;
   ctx.id = s->id;
   snprintf(ctx.label, sizeof ctx.label, "%s", s->name);
   ctx.state = VQ_INST_STOPPED; /* timer_start and the like refuse */

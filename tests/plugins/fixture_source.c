@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,14 @@ struct fixture_source {
   double target;
   struct vq_timer *command_timer;
   int busy; /* a command is being carried out */
+  /* worker = yes: a thread that posts to the loop all along, also after
+   * the stop has completed (plugin.h: refused with -ESHUTDOWN, and nothing
+   * posted runs after done). */
+  int worker;
+  uv_thread_t worker_thread;
+  int worker_running;
+  atomic_int worker_quit, posted, refused, other_errors;
+  int ran, ran_after_done, done_called;
 };
 
 static const struct vq_option options[] = {
@@ -58,6 +67,8 @@ static const struct vq_option options[] = {
      "fail every command (the device says no)"},
     {"secret", VQ_OPT_SECRET, 0, NULL, NULL, 1, 0,
      "a secret that must never be logged"},
+    {"worker", VQ_OPT_BOOL, 0, "no", NULL, NO_BOUNDS_,
+     "run a thread that calls post() every millisecond until destroy"},
     {"fail", VQ_OPT_ENUM, 0, "none", "none|check|create|create_silent|start",
      NO_BOUNDS_, "where to fail on purpose: check() and create() say why "
      "with cfg_error, create_silent and start return -EIO without a word"},
@@ -83,6 +94,7 @@ static const struct vq_cfg_bind bindings[] = {
                 VQ_OPT_BOOL),
     VQ_CFG_BIND(struct fixture_source, device, "device", VQ_OPT_STRING),
     VQ_CFG_BIND(struct fixture_source, fail, "fail", VQ_OPT_ENUM),
+    VQ_CFG_BIND(struct fixture_source, worker, "worker", VQ_OPT_BOOL),
     {NULL, 0, 0}};
 
 static int src_check(const struct vq_host *host, struct vq_ctx *ctx) {
@@ -189,11 +201,33 @@ static void burst(void *arg) {
 
 static void on_idle(uv_idle_t *h) { burst(h->data); }
 
+/* Runs on the loop thread, posted by the worker. */
+static void worker_posted(void *arg) {
+  struct fixture_source *s = arg;
+  s->ran++;
+  if (s->done_called) s->ran_after_done++;
+}
+
+static void worker_main(void *arg) {
+  struct fixture_source *s = arg;
+  while (!atomic_load(&s->worker_quit)) {
+    int rc = s->host->post(s->ctx, worker_posted, s);
+    if (rc == 0) atomic_fetch_add(&s->posted, 1);
+    else if (rc == -ESHUTDOWN) atomic_fetch_add(&s->refused, 1);
+    else atomic_fetch_add(&s->other_errors, 1);
+    uv_sleep(1);
+  }
+}
+
 static int src_start(void *instance) {
   struct fixture_source *s = instance;
   uv_loop_t *loop = s->host->loop(s->ctx);
   int rc;
   if (strcmp(s->fail, "start") == 0) return -EIO;
+  if (s->worker) {
+    if (uv_thread_create(&s->worker_thread, worker_main, s) != 0) return -EAGAIN;
+    s->worker_running = 1;
+  }
   if (s->interval_ms > 0) {
     s->timer = s->host->timer_start(s->ctx, 0, s->interval_ms, burst, s);
     return s->timer ? 0 : -ENOMEM;
@@ -207,6 +241,7 @@ static int src_start(void *instance) {
 
 static void on_idle_closed(uv_handle_t *h) {
   struct fixture_source *s = h->data;
+  s->done_called = 1;
   s->stopped(s->ctx);
 }
 
@@ -223,10 +258,28 @@ static void src_stop(void *instance, vq_stopped_cb done) {
     uv_close((uv_handle_t *)&s->idle, on_idle_closed);
     return;
   }
+  s->done_called = 1;
   done(s->ctx);
 }
 
-static void src_destroy(void *instance) { free(instance); }
+static void src_destroy(void *instance) {
+  struct fixture_source *s = instance;
+  if (s->worker_running) {
+    int waited;
+    /* Let the worker meet the closed post queue before it is told to end
+     * (bounded: a test fixture may block the loop this long). */
+    for (waited = 0; waited < 2000 && atomic_load(&s->refused) == 0; waited++)
+      uv_sleep(1);
+    atomic_store(&s->worker_quit, 1);
+    uv_thread_join(&s->worker_thread);
+    s->host->log(s->ctx, VQ_LOG_INFO,
+                 "worker: %d posted, %d ran, %d ran after stop, %d refused "
+                 "after stop, %d other errors",
+                 atomic_load(&s->posted), s->ran, s->ran_after_done,
+                 atomic_load(&s->refused), atomic_load(&s->other_errors));
+  }
+  free(s);
+}
 
 static void command_finish(void *arg) {
   struct fixture_source *s = arg;
