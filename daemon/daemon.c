@@ -126,6 +126,7 @@ static void begin_stop(struct vq_daemon *d, const char *why) {
   if (d->state != VQ_DAEMON_RUNNING) return;
   vq_info("%s: stopping sources, then delivering what is queued", why);
   d->state = VQ_DAEMON_STOPPING_SOURCES;
+  vq_notify_stopping(&d->notify);
   for (c = d->instances; c != NULL; c = c->next)
     if (c->kind == VQ_KIND_SOURCE) vq_instance_stop(c);
   vq_daemon_kick(d);
@@ -173,6 +174,7 @@ static void close_daemon_handles(struct vq_daemon *d) {
   uv_close((uv_handle_t *)&d->tick, NULL);
   uv_close((uv_handle_t *)&d->post_async, NULL);
   vq_control_shutdown(&d->control);
+  vq_notify_close(&d->notify);
 }
 
 /* Reap instances removed by a reload (or failed) once fully stopped, and
@@ -241,6 +243,7 @@ static void on_tick(uv_timer_t *t) {
     if (c->sink != NULL && c->sink->spool != NULL)
       vq_spool_flush(c->sink->spool);
   if (++ticks % DROP_EMIT_EVERY_TICKS == 0) emit_drop_counts(d);
+  vq_notify_status(&d->notify);
   check_progress(d);
 }
 
@@ -265,7 +268,10 @@ static void on_signal(uv_signal_t *s, int signum) {
   struct vq_daemon *d = s->data;
   switch (signum) {
   case SIGHUP:
-    if (d->state == VQ_DAEMON_RUNNING && d->path != NULL) vq_daemon_reload(d);
+    if (d->state != VQ_DAEMON_RUNNING || d->path == NULL) break;
+    vq_notify_reloading(&d->notify);
+    vq_daemon_reload(d);
+    vq_notify_ready(&d->notify);
     break;
   case SIGUSR1:
     log_stats(d);
@@ -316,6 +322,8 @@ static int init_handles(struct vq_daemon *d) {
                          d->pipeline->daemon.command_timeout_ms);
   else
     done--; /* the one that failed is not open */
+  if (rc == 0 && (rc = vq_notify_init(&d->notify, d)) != 0)
+    vq_control_shutdown(&d->control);
   if (rc != 0) {
     for (i = 0; i < done; i++) uv_close(h[i], NULL);
     return -EIO;
@@ -437,6 +445,7 @@ int vq_daemon_run(struct vq_pipeline *p, const char *path) {
   } else {
     vq_info("running %s: %s", path ? path : "pipeline",
             "sources and sinks started");
+    vq_notify_ready(&d->notify);
   }
 
   uv_run(&d->loop, UV_RUN_DEFAULT);

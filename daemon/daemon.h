@@ -8,6 +8,7 @@
 
 #include "control.h"
 #include "instance.h"
+#include "notify.h"
 #include "pipeline.h"
 
 enum vq_daemon_state {
@@ -44,6 +45,7 @@ struct vq_daemon {
   struct vq_post *posts;
 
   struct vq_control control;
+  struct vq_notify notify; /* systemd: readiness, status, watchdog */
   int state;
   int exit_code;
   int reload_requested;

@@ -1,25 +1,47 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static int log_level = VQ_LOG_INFO;
 static int log_target = VQ_LOG_STDERR;
+static int stderr_is_journal;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void vq_log_setup(int level, int target) {
   log_level = level;
+  stderr_is_journal = vq_log_stderr_is_journal();
   if (target == VQ_LOG_SYSLOG && log_target != VQ_LOG_SYSLOG)
     openlog("vicacq", LOG_PID, LOG_DAEMON);
   log_target = target;
 }
 
 int vq_log_get_level(void) { return log_level; }
+
+int vq_log_stderr_is_journal(void) {
+  const char *stream = getenv("JOURNAL_STREAM");
+  unsigned long long dev, ino;
+  struct stat st;
+  char end;
+
+  /* systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected to
+   * stdout/stderr (systemd.exec(5)); a stderr redirected since then (a
+   * pipe, a file) is another file and gets no prefixes. */
+  if (stream == NULL ||
+      sscanf(stream, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+      fstat(STDERR_FILENO, &st) != 0)
+    return 0;
+  return (unsigned long long)st.st_dev == dev &&
+         (unsigned long long)st.st_ino == ino;
+}
 
 int vq_log_level_parse(const char *text) {
   size_t i;
@@ -46,7 +68,15 @@ void vq_logv(int level, const char *prefix, const char *fmt, va_list ap) {
     return;
   }
   /* One fprintf per line so lines from the loop thread stay whole. */
-  if (prefix != NULL)
+  if (stderr_is_journal) {
+    /* "<N>" is the syslog priority the journal files the line under
+     * (sd-daemon(3)); the journal adds the name and time itself. */
+    if (prefix != NULL)
+      fprintf(stderr, "<%d>%s: %s\n", syslog_priority[level], prefix,
+              message);
+    else
+      fprintf(stderr, "<%d>%s\n", syslog_priority[level], message);
+  } else if (prefix != NULL)
     fprintf(stderr, "vicacq: %s: %s: %s\n", level_names[level], prefix,
             message);
   else

@@ -11,6 +11,12 @@
 enum vq_log_target { VQ_LOG_STDERR = 0, VQ_LOG_SYSLOG = 1 };
 
 void vq_log_setup(int level, int target);
+
+/* Non-zero when stderr is still the journal stream systemd connected
+ * (JOURNAL_STREAM names its device and inode).  Lines written to stderr
+ * then start with a syslog priority, "<3>" for errors, so that
+ * journalctl -p filters them. */
+int vq_log_stderr_is_journal(void);
 int vq_log_get_level(void);
 
 /* "error", "warn", "info", "debug" -> VQ_LOG_*, or -1. */
