@@ -1,8 +1,9 @@
 #!/bin/sh
 # Set up a Debian/Ubuntu machine to build and test vicacq, then build it.
 # Installs the build dependencies and the real peers the tests run against
-# (mosquitto, influxd, dbus-daemon with python3-dbusmock, socat), then
-# runs autoreconf, configure and make.  Safe to run again.
+# (mosquitto, influxd, dbus-daemon with python3-dbusmock, socat), the
+# tools of the Debian package build (make deb), then runs autoreconf,
+# configure and make.  Safe to run again.
 set -eu
 cd "$(dirname "$0")"
 
@@ -11,10 +12,12 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libmosquitto-dev libinih-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_DEPS="mosquitto mosquitto-clients influxdb influxdb-client dbus-daemon
   python3 python3-dbusmock socat openssl procps psmisc clang libclang-rt-14-dev
-  valgrind mbpoll"
+  valgrind mbpoll systemd"
+# The Debian package build (make deb) and its checks.
+PACKAGE_DEPS="dpkg-dev debhelper fakeroot lintian"
 
 missing=""
-for pkg in $BUILD_DEPS $TEST_DEPS; do
+for pkg in $BUILD_DEPS $TEST_DEPS $PACKAGE_DEPS; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
     missing="$missing $pkg"
 done
