@@ -1,6 +1,6 @@
 /* Replay pacing: the one implementation of how a source replays a
  * recording (a VE.Direct byte dump, a BLE capture) for `speed`, `loop`
- * and the times its readings get (doc/design.md, "Conventions").
+ * and the times its readings get (doc/design.md §9.3).
  *
  * Pure bookkeeping, no I/O and no clock of its own: the caller passes the
  * loop's clock (ms) and the wall clock (ns) in, so the logic is tested

@@ -39,12 +39,33 @@ static void write_next(struct ved_dump *d) {
   if (d->ending) finish(d);
 }
 
+#define RETRY_MS 5
+
+static void retry_now(uv_timer_t *t) {
+  struct ved_dump *d = t->data;
+  d->busy = 0;
+  write_next(d);
+}
+
 static void written(uv_fs_t *req) {
   struct ved_dump *d = req->data;
   struct ved_dump_chunk *c = d->head;
   ssize_t n = req->result;
   uv_fs_req_cleanup(req);
   d->busy = 0;
+  if (n == UV_EAGAIN) {
+    /* a full non-blocking pipe: nothing lost, try again soon (busy stays
+     * set so nothing else starts a write meanwhile) */
+    if (!d->retry_open && uv_timer_init(d->loop, &d->retry) == 0) {
+      d->retry_open = 1;
+      d->retry.data = d;
+    }
+    if (d->retry_open &&
+        uv_timer_start(&d->retry, retry_now, RETRY_MS, 0) == 0) {
+      d->busy = 1;
+      return;
+    }
+  }
   if (n < 0) {
     d->write_errors++;
     d->dropped += c->len;
@@ -104,15 +125,25 @@ void ved_dump_bytes(struct ved_dump *d, const uint8_t *buf, size_t len) {
   if (!d->busy) write_next(d);
 }
 
+static void retry_closed(uv_handle_t *h) {
+  struct ved_dump *d = h->data;
+  if (d->closed) d->closed(d->arg);
+}
+
 /* Everything queued is written (or failed): sync, close, report. */
 static void finish(struct ved_dump *d) {
   uv_fs_t req;
   if (d->busy || d->fd < 0) return;
-  uv_fs_fsync(NULL, &req, d->fd, NULL);
+  uv_fs_fsync(NULL, &req, d->fd, NULL); /* EINVAL on a pipe: nothing to do */
   uv_fs_req_cleanup(&req);
   uv_fs_close(NULL, &req, d->fd, NULL);
   uv_fs_req_cleanup(&req);
   d->fd = -1;
+  if (d->retry_open) {
+    d->retry_open = 0;
+    uv_close((uv_handle_t *)&d->retry, retry_closed);
+    return;
+  }
   if (d->closed) d->closed(d->arg);
 }
 

@@ -18,6 +18,10 @@ struct ved_dump {
   int busy, ending;
   uint64_t written, dropped, write_errors;
   uv_fs_t req;
+  /* standard output may be a non-blocking pipe: a write that would block
+   * is tried again after a short wait (the timer exists from then on) */
+  uv_timer_t retry;
+  int retry_open;
   /* Called once when every queued byte is written (or failed) after
    * ved_dump_end(), with the file closed; errors are counted above. */
   void (*closed)(void *arg);
@@ -34,7 +38,8 @@ void ved_dump_bytes(struct ved_dump *d, const uint8_t *buf, size_t len);
 void ved_dump_end(struct ved_dump *d);
 /* Whether a write is still in flight (its request needs the loop). */
 int ved_dump_busy(const struct ved_dump *d);
-/* Free what is left (after closed(), or when the loop is gone). */
+/* Free what is left: after closed(), or after a failed start (nothing
+ * was written then, so no handle is open). */
 void ved_dump_free(struct ved_dump *d);
 
 #endif
