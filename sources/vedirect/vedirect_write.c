@@ -212,6 +212,9 @@ static void on_reply(struct ved_write_slot *s, int status,
     schedule_set(s);
     break;
   case VED_W_SET:
+    /* The device wrote by the time it replied: space the next write from
+     * here, so a Set delayed on the way in cannot shorten the interval. */
+    s->last_write_ms = s->w->ops.now_ms(s->w->ops.arg);
     /* The Set reply carries the value in use; confirm with a Get. */
     s->phase = VED_W_GET2;
     if ((status = submit(s, 0)) < 0)
