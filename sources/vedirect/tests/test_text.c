@@ -590,6 +590,21 @@ static void test_table(void) {
   for (i = 0; i < n; i++)
     CHECK((t[i].kind == VED_K_ENUM || t[i].kind == VED_K_BITS) ==
           (t[i].set != NULL));
+  {
+    /* Codes and bits no document names get the one fallback; a bitmask
+     * with no bit set is "none" (doc/victron.md "Text"). */
+    static struct ved_block b;
+    static const struct ved_field f[] = {
+        {"CS", "13"}, {"ERR", "0"}, {"AR", "1048577"}, {"OR", "0x00000000"},
+        {"MON", "-10"}, {"WARN", "0"}};
+    ved_block_decode(f, sizeof f / sizeof f[0], &b);
+    TEXT(&b, "device.state", "unknown_13");
+    TEXT(&b, "device.error", "no_error");
+    TEXT(&b, "device.alarm_reason", "low_voltage,bit_20");
+    TEXT(&b, "device.off_reason", "none");
+    TEXT(&b, "monitor.mode", "unknown_-10");
+    TEXT(&b, "device.warning_reason", "none");
+  }
   CHECK_INT(ved_parse_int("-65473", &v), 0);
   CHECK_INT(v, -65473);
   CHECK_INT(ved_parse_int("0x00000001", &v), 0);
