@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ble_adv.h"
+#include "ble_capture.h"
 #include "vedirect_fields.h"
 #include "vedirect_text.h"
 #include "victron.h"
@@ -43,45 +44,47 @@ static char *slurp(const char *dir, const char *name, size_t *len) {
   return buf;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* The hex string value of `"field": "..."` after `from`, as bytes. */
-static size_t json_hex(const char *from, const char *field, uint8_t *out,
+/* The string value of `"field": "..."` after `from`, into out.  0 or -1. */
+static int json_string(const char *from, const char *field, char *out,
                        size_t outsz) {
   char key[64];
   const char *p;
-  size_t n = 0;
+  size_t n;
   snprintf(key, sizeof key, "\"%s\": \"", field);
   p = strstr(from, key);
-  if (p == NULL) return 0;
-  for (p += strlen(key); hexval(p[0]) >= 0 && hexval(p[1]) >= 0 && n < outsz;
-       p += 2)
-    out[n++] = (uint8_t)(hexval(p[0]) << 4 | hexval(p[1]));
-  return n;
+  if (p == NULL) return -1;
+  p += strlen(key);
+  n = strcspn(p, "\"");
+  if (n >= outsz) return -1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return 0;
 }
 
 /* Decrypt and decode BLE vector `id`.  0 or -1. */
 static int ble_reading(const char *id, struct ble_adv_reading *out) {
   static char *json;
-  char want[96];
+  char want[96], hex[160], line[256];
   const char *at;
-  uint8_t key[16], data[64];
-  size_t n;
+  uint8_t key[16];
+  struct ble_capture_line adv;
   struct ble_adv_device dev;
   enum ble_adv_status st;
   if (json == NULL) json = slurp("ble-adv", "vectors.json", NULL);
   if (json == NULL) return -1;
   snprintf(want, sizeof want, "\"id\": \"%s\"", id);
   at = strstr(json, want);
-  if (at == NULL || json_hex(at, "key", key, sizeof key) != 16) return -1;
-  n = json_hex(at, "data", data, sizeof data);
-  if (n == 0 || ble_adv_device_init(&dev, key) != 0) return -1;
-  st = ble_adv_device_process(&dev, data, n, out, NULL);
+  if (at == NULL || json_string(at, "key", hex, sizeof hex) != 0 ||
+      ble_adv_parse_key(hex, key) != 0 ||
+      json_string(at, "data", hex, sizeof hex) != 0)
+    return -1;
+  /* The vector's data is manufacturer data after the company id, as a
+   * capture line holds it: let the capture parser read the hex. */
+  snprintf(line, sizeof line, "0 00:00:00:00:00:00 - %s", hex);
+  if (ble_capture_parse_line(line, &adv) != 0 ||
+      ble_adv_device_init(&dev, key) != 0)
+    return -1;
+  st = ble_adv_device_process(&dev, adv.data, adv.len, out, NULL);
   ble_adv_device_fini(&dev);
   return st == BLE_ADV_OK ? 0 : -1;
 }
