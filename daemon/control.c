@@ -88,8 +88,11 @@ static void dispatch(struct vq_control *c, struct vq_command_entry *e) {
 
 static struct vq_ctx *find_source(struct vq_control *c, const char *id) {
   struct vq_ctx *i;
+  /* A source a reload replaced is still listed while it stops: the one
+   * that runs is the one not removed. */
   for (i = *c->instances; i != NULL; i = i->next)
-    if (i->kind == VQ_KIND_SOURCE && strcmp(i->id, id) == 0) return i;
+    if (i->kind == VQ_KIND_SOURCE && !i->removed && strcmp(i->id, id) == 0)
+      return i;
   return NULL;
 }
 
