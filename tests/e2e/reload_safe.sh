@@ -31,6 +31,12 @@ from = *
 to = t1
 EOF2
 }
+# goes_on: the source still delivers (20 more readings within 10 s).
+goes_on() {
+  _n=$(grep -c '^reading fix ' "$tmp/t1.sink")
+  wait_lines "$tmp/t1.sink" '^reading fix ' $((_n + 20)) 10
+}
+
 write "" ""
 start daemon -c "$cfg"
 err="$tmp/daemon.err"
@@ -41,8 +47,7 @@ for i in 1 2 3 4 5; do
   kill -HUP "$pid"
   wait_lines "$err" "reloaded $cfg: 2 kept, 0 started, 0 stopped" "$i" 5
 done
-n=$(grep -c '^reading fix ' "$tmp/t1.sink")
-wait_lines "$tmp/t1.sink" '^reading fix ' $((n + 20)) 10
+goes_on
 
 note "a new source that create() refuses: nothing stopped, nothing started"
 write "" "" 
@@ -54,24 +59,21 @@ EOF2
 kill -HUP "$pid"
 wait_for "$err" "a plugin refused it (see above); still running the previous pipeline" 5
 expect_contains "$err" "$cfg:19: [source.bad]: plugin fixture-source could not be created"
-n=$(grep -c '^reading fix ' "$tmp/t1.sink")
-wait_lines "$tmp/t1.sink" '^reading fix ' $((n + 20)) 10
+goes_on
 
 note "a changed source whose new section create() refuses: the old one runs on"
 write "fail = create" ""
 kill -HUP "$pid"
 wait_lines "$err" "a plugin refused it" 2 5
 expect_contains "$err" "$cfg:9: [source.fix] key 'fail': refused by create() on purpose"
-n=$(grep -c '^reading fix ' "$tmp/t1.sink")
-wait_lines "$tmp/t1.sink" '^reading fix ' $((n + 20)) 10
+goes_on
 
 note "a changed sink that check() ... (fixture-sink has none): a source check() refuses"
 write "fail = check" ""
 kill -HUP "$pid"
 wait_lines "$err" "is invalid .see above.; still running the previous pipeline" 1 5
 expect_contains "$err" "$cfg:9: [source.fix] key 'fail': refused by check() on purpose"
-n=$(grep -c '^reading fix ' "$tmp/t1.sink")
-wait_lines "$tmp/t1.sink" '^reading fix ' $((n + 20)) 10
+goes_on
 
 note "SIGTERM: one contiguous run, one device id"
 kill -TERM "$pid"
