@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${top_builddir:?}"
-for d in sinks/mqtt sinks/influx; do
+for d in sinks/mqtt sinks/influx sources/vedirect; do
   ls "$top_builddir/$d/"*.la >/dev/null 2>&1 || skip "$d was not built"
 done
-VICACQ_PLUGIN_PATH="$VICACQ_PLUGIN_PATH:$top_builddir/sinks/mqtt:$top_builddir/sinks/influx"
+VICACQ_PLUGIN_PATH="$VICACQ_PLUGIN_PATH:$top_builddir/sinks/mqtt:$top_builddir/sinks/influx:$top_builddir/sources/vedirect"
 export VICACQ_PLUGIN_PATH
 
 cfg="$tmp/p.ini"
@@ -53,6 +53,24 @@ sink mqtt "password = x"
 refused "$cfg:5: [sink.s] key 'password': is sent only with a username"
 sink mqtt "tls_ca_file = /etc/ssl/certs/ca-certificates.crt"
 refused "$cfg:5: [sink.s] key 'tls_ca_file': is set but tls = no"
+
+note "vedirect: tcp:// without a port, port and capture together"
+# source PLUGIN LINES...: [source.v] of PLUGIN (keys from line 3) to stdout.
+source() {
+  _plugin=$1
+  shift
+  {
+    printf '[source.v]\nplugin = %s\n' "$_plugin"
+    for _l in "$@"; do echo "$_l"; done
+    printf '[sink.o]\nplugin = stdout\n[route.r]\nfrom = *\nto = o\n'
+  } >"$cfg"
+}
+source vedirect "port = tcp://127.0.0.1"
+refused "$cfg:3: [source.v] key 'port': 'tcp://127.0.0.1': expected tcp://HOST:PORT"
+source vedirect "port = tcp://127.0.0.1:99999"
+refused "$cfg:3: [source.v] key 'port': 'tcp://127.0.0.1:99999': bad TCP port number"
+source vedirect "port = /dev/null" "capture = $tmp/none"
+refused "[source.v] key 'capture': give either port or capture, not both"
 
 note "a file the checks accept starts"
 sink influx "url = http://127.0.0.1:1" "api = v2" "org = o" "bucket = b" "token = t"
