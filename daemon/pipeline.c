@@ -183,28 +183,31 @@ static void check_spool_dir(struct parse_state *st, const struct vq_section *s) 
            errno ? strerror(errno) : "not a directory");
 }
 
+/* The text of a core key: as written, else its default in the core's
+ * schema (the one place a core default is written).  s may be NULL. */
+static const char *setting(const struct vq_section *s,
+                           const struct vq_option *opts, const char *key) {
+  const struct vq_kv *kv = s ? vq_section_get(s, key) : NULL;
+  const struct vq_option *o;
+  if (kv != NULL) return kv->value;
+  o = vq_option_find(opts, key);
+  return o ? o->default_value : NULL;
+}
+
 static void read_daemon_settings(struct vq_pipeline *p) {
-  struct vq_section *s = vq_pipeline_find(p, VQ_SECTION_DAEMON, "vicacq");
-  const struct vq_kv *kv;
+  const struct vq_section *s = vq_pipeline_find(p, VQ_SECTION_DAEMON, "vicacq");
+  const struct vq_option *o = vq_daemon_options;
   struct vq_daemon_settings *d = &p->daemon;
 
-  d->log_level = VQ_LOG_INFO;
-  d->log_target = VQ_LOG_STDERR;
-  d->shutdown_timeout_ms = 5000;
-  d->command_timeout_ms = 10000;
-  if (s == NULL) return;
-  if ((kv = vq_section_get(s, "log_level")) != NULL)
-    d->log_level = vq_log_level_parse(kv->value);
-  if ((kv = vq_section_get(s, "log")) != NULL)
-    d->log_target = strcmp(kv->value, "syslog") == 0 ? VQ_LOG_SYSLOG
-                                                      : VQ_LOG_STDERR;
-  if ((kv = vq_section_get(s, "state_dir")) != NULL) d->state_dir = kv->value;
-  if ((kv = vq_section_get(s, "plugin_path")) != NULL)
-    d->plugin_path = kv->value;
-  if ((kv = vq_section_get(s, "shutdown_timeout")) != NULL)
-    vq_parse_duration_ms(kv->value, &d->shutdown_timeout_ms);
-  if ((kv = vq_section_get(s, "command_timeout")) != NULL)
-    vq_parse_duration_ms(kv->value, &d->command_timeout_ms);
+  d->log_level = vq_log_level_parse(setting(s, o, "log_level"));
+  d->log_target = strcmp(setting(s, o, "log"), "syslog") == 0 ? VQ_LOG_SYSLOG
+                                                               : VQ_LOG_STDERR;
+  d->state_dir = setting(s, o, "state_dir");
+  d->plugin_path = setting(s, o, "plugin_path");
+  vq_parse_duration_ms(setting(s, o, "shutdown_timeout"),
+                       &d->shutdown_timeout_ms);
+  vq_parse_duration_ms(setting(s, o, "command_timeout"),
+                       &d->command_timeout_ms);
 }
 
 static size_t count_kind(const struct vq_pipeline *p, int kind) {
@@ -388,36 +391,23 @@ int vq_section_equal(const struct vq_section *a, const struct vq_section *b) {
 
 void vq_sink_settings_read(const struct vq_section *s,
                            struct vq_sink_settings *out) {
-  const struct vq_kv *kv;
+  const struct vq_option *o = vq_core_sink_options;
+  const char *sync = setting(s, o, "spool_sync");
   int64_t i;
 
-  out->queue_max_records = 10000;
-  out->queue_max_bytes = 8u << 20;
-  out->batch_max_records = 1000;
-  out->retry_initial_ms = 1000;
-  out->retry_max_ms = 300000;
-  out->spool_dir = NULL;
-  out->spool_max_bytes = 64u << 20;
-  out->spool_sync = VQ_SPOOL_SYNC_PERIODIC;
-  if ((kv = vq_section_get(s, "queue_max_records")) &&
-      vq_parse_int(kv->value, &i) == 0)
+  memset(out, 0, sizeof *out);
+  if (vq_parse_int(setting(s, o, "queue_max_records"), &i) == 0)
     out->queue_max_records = (uint64_t)i;
-  if ((kv = vq_section_get(s, "queue_max_bytes")))
-    vq_parse_size(kv->value, &out->queue_max_bytes);
-  if ((kv = vq_section_get(s, "batch_max_records")) &&
-      vq_parse_int(kv->value, &i) == 0)
+  vq_parse_size(setting(s, o, "queue_max_bytes"), &out->queue_max_bytes);
+  if (vq_parse_int(setting(s, o, "batch_max_records"), &i) == 0)
     out->batch_max_records = (uint64_t)i;
-  if ((kv = vq_section_get(s, "retry_initial")))
-    vq_parse_duration_ms(kv->value, &out->retry_initial_ms);
-  if ((kv = vq_section_get(s, "retry_max")))
-    vq_parse_duration_ms(kv->value, &out->retry_max_ms);
-  if ((kv = vq_section_get(s, "spool_dir"))) out->spool_dir = kv->value;
-  if ((kv = vq_section_get(s, "spool_max_bytes")))
-    vq_parse_size(kv->value, &out->spool_max_bytes);
-  if ((kv = vq_section_get(s, "spool_sync"))) {
-    if (strcmp(kv->value, "none") == 0) out->spool_sync = VQ_SPOOL_SYNC_NONE;
-    if (strcmp(kv->value, "always") == 0) out->spool_sync = VQ_SPOOL_SYNC_ALWAYS;
-  }
+  vq_parse_duration_ms(setting(s, o, "retry_initial"), &out->retry_initial_ms);
+  vq_parse_duration_ms(setting(s, o, "retry_max"), &out->retry_max_ms);
+  out->spool_dir = setting(s, o, "spool_dir");
+  vq_parse_size(setting(s, o, "spool_max_bytes"), &out->spool_max_bytes);
+  out->spool_sync = strcmp(sync, "none") == 0     ? VQ_SPOOL_SYNC_NONE
+                    : strcmp(sync, "always") == 0 ? VQ_SPOOL_SYNC_ALWAYS
+                                                  : VQ_SPOOL_SYNC_PERIODIC;
   if (out->retry_max_ms < out->retry_initial_ms)
     out->retry_max_ms = out->retry_initial_ms;
 }

@@ -1,4 +1,4 @@
-/* The pipeline file: parsing (libinih), validation against the plugins'
+/* The pipeline file: parsing (pipeline_read.c), validation against the plugins'
  * option schemas, and the validated model the daemon runs. */
 #ifndef VQ_PIPELINE_H
 #define VQ_PIPELINE_H

@@ -16,6 +16,10 @@ log_level = info
 plugin = fixture-source
 count = 3
 kinds = yes
+; one reading per millisecond: three readings of one burst can fall in
+; the same microsecond, and the times below must differ
+interval = 1ms
+burst = 1
 [sink.out]
 plugin = stdout
 format = json

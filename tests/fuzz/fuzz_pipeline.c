@@ -1,5 +1,5 @@
-/* libFuzzer target: the pipeline file reader and validator (libinih with
- * our line reader, sections, keys, lists, ranges, durations, sizes).
+/* libFuzzer target: the pipeline file reader and validator (the core's
+ * INI grammar, sections, keys, comments, lists, ranges, durations, sizes).
  * Plugin names that do not resolve are part of the input space. */
 #include <stdint.h>
 #include <stdlib.h>
