@@ -68,7 +68,8 @@ struct vq_spool {
   uint64_t unread_records, unbacked_records;
   uint64_t dropped, corrupt_frames;
   uint64_t write_failures; /* readings append could not keep */
-  uint64_t ack_file_seg;   /* the segment the ack file named at open */
+  int ack_stale;   /* the ack file names no segment there is */
+  int acked_moved; /* its offset was not a frame boundary */
   struct vq_ratelimit write_log, room_log, read_log, ack_log;
 };
 
@@ -225,6 +226,9 @@ static void load_ack(struct vq_spool *s) {
   s->acked.off = 0;
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
+  /* Until it is found to name a segment there is, the file is rewritten
+   * at open: segment ids may start again at 1 and must never meet it. */
+  s->ack_stale = 1;
   n = read(fd, buf, sizeof buf);
   close(fd);
   if (n <= 0 || vq_ack_parse(buf, (size_t)n, &seg, &off) != 0) {
@@ -233,12 +237,12 @@ static void load_ack(struct vq_spool *s) {
            path);
     return;
   }
-  s->ack_file_seg = seg;
   /* A position in a segment that is gone says nothing about the others:
    * deliver them from their start (at least once, never lost). */
   if (find_segment(s, seg) != NULL) {
     s->acked.seg = seg;
     s->acked.off = off;
+    s->ack_stale = 0;
   }
 }
 
@@ -299,6 +303,7 @@ static void check_ack_offset(struct vq_spool *s) {
            " is not a frame boundary; resuming from offset %zu",
            seg->id, s->acked.off, w.boundary);
     s->acked.off = w.boundary;
+    s->acked_moved = 1;
   }
 }
 
@@ -421,7 +426,6 @@ static int load_segments(struct vq_spool *s) {
 int vq_spool_open(struct vq_spool **out, const char *dir, const char *sink_id,
                   uint64_t max_bytes, int sync, const char *label) {
   struct vq_spool *s = calloc(1, sizeof *s);
-  uint64_t next_id;
   int rc;
 
   if (s == NULL) return -ENOMEM;
@@ -454,10 +458,7 @@ int vq_spool_open(struct vq_spool **out, const char *dir, const char *sink_id,
            s->path, s->unread_records);
   /* New data always goes to a fresh segment, so a torn tail of the old
    * last segment is never appended to. */
-  /* Ids only grow, also past the one the ack file names. */
-  next_id = s->nsegs ? s->segs[s->nsegs - 1].id + 1 : 1;
-  if (s->ack_file_seg >= next_id) next_id = s->ack_file_seg + 1;
-  rc = open_write_segment(s, next_id);
+  rc = open_write_segment(s, s->nsegs ? s->segs[s->nsegs - 1].id + 1 : 1);
   if (rc != 0) {
     vq_log(VQ_LOG_ERROR, label, "cannot create a spool segment in %s: %s",
            s->path, strerror(-rc));
@@ -468,6 +469,7 @@ int vq_spool_open(struct vq_spool **out, const char *dir, const char *sink_id,
     s->acked.off = s->read.off = 0;
   }
   remove_delivered(s);
+  if (s->ack_stale || s->acked_moved) save_ack(s);
   *out = s;
   return 0;
 fail:

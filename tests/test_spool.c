@@ -208,6 +208,26 @@ static void test_bad_ack(void) {
   vq_spool_close(s);
 }
 
+/* An ack file naming a segment that is gone (an empty write segment
+ * removed at open) must not come to name a new segment of that id: after
+ * a long outage without any acknowledgement, a restart delivers all. */
+static void test_stale_ack(void) {
+  struct vq_spool *s;
+  char sub[4200];
+  uint64_t expect = 1;
+  snprintf(sub, sizeof sub, "%s/stale", dir);
+  CHECK_INT(mkdir(sub, 0700), 0);
+  write_file("stale", "ack", "0000000000000003 100\n");
+  s = open_spool("stale", 512 << 10);
+  append(s, 1, 2000);
+  CHECK(count_segments("stale") > 3);
+  vq_spool_close(s);
+  s = open_spool("stale", 512 << 10);
+  CHECK_INT(vq_spool_pending_records(s), 2000);
+  CHECK_INT(read_expect(s, 5000, &expect), 2000);
+  vq_spool_close(s);
+}
+
 static void test_frame_formats(void) {
   struct vq_item *it = make_item(7);
   size_t plen = vq_item_encode(it, NULL, 0), flen = VQ_FRAME_HEADER + plen;
@@ -397,6 +417,7 @@ int main(void) {
   test_rollover();
   test_write_failure();
   test_bad_ack();
+  test_stale_ack();
   test_frame_formats();
 
   {
