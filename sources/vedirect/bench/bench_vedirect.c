@@ -1,7 +1,10 @@
 /* Parser benchmark: text framing + block decoding of captured VE.Direct
  * bytes (the BMV-700 and MPPT captures, concatenated and repeated), on one
  * core.  Prints MB/s, and the CPU time one device costs per hour at the
- * real rate (one block per second).  Usage: bench_vedirect [MB] */
+ * real rate (one block per second); then the same bytes through the
+ * plugin's block assembly (vedirect_stream.c: a stop and a time per block,
+ * 4 KiB reads as from a port) and device identity.  Usage:
+ * bench_vedirect [MB] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,8 @@
 
 #include "../vedirect_fields.h"
 #include "../vedirect_hex.h"
+#include "../vedirect_ident.h"
+#include "../vedirect_stream.h"
 #include "../vedirect_text.h"
 
 static struct ved_block blk;
@@ -24,6 +29,16 @@ static void on_hex(void *arg, const char *line, size_t len) {
   struct ved_hex_frame fr;
   (void)arg;
   ved_hex_decode(line, len, &fr);
+}
+
+static struct ved_ident ident;
+
+static void on_stream_block(void *arg, const struct ved_field *f, size_t n,
+                            const struct ved_block_at *at) {
+  (void)arg;
+  (void)at;
+  ved_ident_update(&ident, f, n);
+  on_block(NULL, f, n);
 }
 
 static unsigned char *slurp(const char *name, size_t *len) {
@@ -81,6 +96,27 @@ int main(int argc, char **argv) {
          "%llu records\n", fed / 1e6, t, fed / 1e6 / t, blocks_per_s, records);
   printf("one device at 1 block/s (%.0f bytes/block): %.3f ms CPU per "
          "device-hour in the parser\n", bytes_per_block, 3600.0 / blocks_per_s * 1e3);
+  {
+    struct ved_stream_cb cb = {on_stream_block, NULL, on_hex, NULL};
+    static struct ved_stream st;
+    int64_t now_ns = 0;
+    ved_stream_init(&st, 1, &cb);
+    ved_ident_init(&ident, NULL);
+    fed = 0;
+    t0 = cpu_s();
+    while (fed < mb * 1000000) {
+      for (off = 0; off < total; off += 4096) {
+        size_t n = total - off < 4096 ? total - off : 4096;
+        now_ns += 2133333; /* 4 KiB at 19200 baud */
+        ved_stream_feed(&st, all + off, n, (uint64_t)(now_ns / 1000000), now_ns);
+      }
+      fed += total;
+    }
+    t = cpu_s() - t0;
+    printf("block assembly + identity: %.1f MB in %.3f s CPU: %.1f MB/s, "
+           "%.0f valid blocks/s\n", fed / 1e6, t, fed / 1e6 / t,
+           (double)st.text.stats.blocks_valid / t);
+  }
   for (i = 0; i < 3; i++) free(buf[i]);
   free(all);
   return 0;
