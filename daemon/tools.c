@@ -172,13 +172,33 @@ static void add_preset(struct text *t, const char *preset,
   }
 }
 
+/* Is a required key of the tool missing from the command line?  Its name
+ * goes to key. */
+static int missing_key(const struct vq_tool *tool, const struct tool_arg *args,
+                       size_t nargs, char *key, size_t keylen) {
+  const char *r = tool->required;
+  while (r != NULL && *r != '\0') {
+    size_t len, i;
+    int given = 0;
+    while (*r == ' ' || *r == ',') r++;
+    len = strcspn(r, ", ");
+    if (len == 0) break;
+    snprintf(key, keylen, "%.*s", (int)len, r);
+    r += len;
+    for (i = 0; i < nargs; i++)
+      if (strcmp(args[i].key, key) == 0) given = 1;
+    if (!given) return 1;
+  }
+  return 0;
+}
+
 /* Append the section of one plugin's tool; -1 when a required key is
  * missing. */
 static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
                       const struct vq_tool *tool, struct tool_arg *args,
                       size_t nargs, const struct vq_pipeline *cfg) {
   size_t i;
-  const char *r;
+  char key[64];
   appendf(t, "[source.%s]\nplugin = %s\n", id, p->name);
   add_preset(t, tool->preset, args, nargs);
   for (i = 0; i < nargs; i++) {
@@ -186,21 +206,9 @@ static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
     args[i].used = 1;
     appendf(t, "%s = %s\n", args[i].key, args[i].value);
   }
-  for (r = tool->required; r != NULL && *r != '\0';) {
-    char key[64];
-    size_t len;
-    int given = 0;
-    while (*r == ' ' || *r == ',') r++;
-    len = strcspn(r, ", ");
-    if (len == 0) break;
-    snprintf(key, sizeof key, "%.*s", (int)len, r);
-    r += len;
-    for (i = 0; i < nargs; i++)
-      if (strcmp(args[i].key, key) == 0) given = 1;
-    if (!given) {
-      vq_error("vicacq %s %s: --%s is required", tool->name, p->name, key);
-      return -1;
-    }
+  if (missing_key(tool, args, nargs, key, sizeof key)) {
+    vq_error("vicacq %s %s: --%s is required", tool->name, p->name, key);
+    return -1;
   }
   add_from_config(t, tool, p, cfg);
   return 0;
@@ -306,7 +314,7 @@ int vq_tools_run(int argc, char **argv, const char *plugin_path) {
   struct vq_pipeline *cfg = NULL, *p;
   struct text t = {NULL, 0, 0};
   size_t n, nargs, i;
-  int help = 0, failed = 0;
+  int help = 0, failed = 0, all = 0;
 
   argc--;
   argv++;
@@ -317,6 +325,7 @@ int vq_tools_run(int argc, char **argv, const char *plugin_path) {
     argc--;
     argv++;
   } else {
+    all = 1;
     n = plugins_with_tool(tool, plugins, MAX_PLUGINS);
     if (n == 0) {
       vq_error("vicacq: '%s' is neither an option nor a tool of any plugin "
@@ -329,6 +338,26 @@ int vq_tools_run(int argc, char **argv, const char *plugin_path) {
   if (help) {
     tool_help(stdout, tool, plugins, n);
     return VQ_EXIT_OK;
+  }
+  if (all) {
+    /* Every plugin's tool that can run with the keys given: `vicacq scan
+     * --seconds 10` scans BLE and leaves out a scan that needs --host. */
+    size_t kept = 0;
+    char key[64];
+    for (i = 0; i < n; i++) {
+      if (missing_key(find_tool(plugins[i], tool), args, nargs, key,
+                      sizeof key))
+        vq_info("vicacq %s: not running %s's (it needs --%s)", tool,
+                plugins[i]->name, key);
+      else
+        plugins[kept++] = plugins[i];
+    }
+    if (kept == 0) {
+      vq_error("vicacq %s: every plugin's %s needs more keys (vicacq %s "
+               "--help)", tool, tool, tool);
+      return VQ_EXIT_CONFIG;
+    }
+    n = kept;
   }
   if (config != NULL) {
     cfg = vq_pipeline_load(config);

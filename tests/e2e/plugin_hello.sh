@@ -116,6 +116,13 @@ expect_eq "greetings" "$(grep -c ' greet hello hello.greeting hello' "$tmp/out")
 run 20 "$VICACQ" --plugin-path "$tmp/hello" greet count=1 -c "$tmp/hello.ini"
 expect_rc 0 "vicacq greet count=1 -c FILE"
 expect_contains "$tmp/out" ' greet hello hello.greeting Hi there, "world"'
+# fixture-source has a greet tool too, that needs --device: left out
+# above, run side by side with hello's when it is given.
+expect_contains "$tmp/err" "not running fixture-source's (it needs --device)"
+run 20 "$VICACQ" --plugin-path "$tmp/hello" greet --count 1 --device dd
+expect_rc 0 "vicacq greet --count 1 --device dd"
+expect_contains "$tmp/out" ' greet-hello hello hello.greeting hello'
+expect_contains "$tmp/out" ' greet-fixture-source dd fixture.value.0 '
 run 10 "$VICACQ" --plugin-path "$tmp/hello" greet hello --interval 1s
 expect_rc 2 "a key the tool does not take"
 expect_contains "$tmp/err" "--interval is not a key of hello"

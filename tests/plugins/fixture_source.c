@@ -324,6 +324,16 @@ static int src_command(void *instance, const struct vq_command *cmd) {
   return 0;
 }
 
+/* A tool of the same name as plugin-hello's, that needs a key: `vicacq
+ * greet` without a plugin runs it only when --device is given. */
+static const struct vq_tool tools[] = {
+    {.name = "greet",
+     .summary = "emit one reading of device DEVICE",
+     .preset = "count=1",
+     .options = "device,count",
+     .required = "device"},
+    {.name = NULL}};
+
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_HEADER,
     .name = "fixture-source",
@@ -338,6 +348,7 @@ static const struct vq_plugin descriptor = {
     .destroy = src_destroy,
     .command = src_command,
     .check = src_check,
+    .tools = tools,
 };
 
 VQ_PLUGIN_DECLARE(fixture_source, descriptor)
