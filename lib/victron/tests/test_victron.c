@@ -230,9 +230,40 @@ static void check_products(void) {
   free(csv);
 }
 
+/* The rule of doc/victron.md "Products": every id the VE.Direct
+ * documents list (tests/data/vedirect/pid-table.csv, a copy of their PID
+ * tables with the source of each row) has the documents' name. */
+static void check_documented_names(void) {
+  char path[4096], line[1024];
+  size_t rows = 0;
+  FILE *f;
+  snprintf(path, sizeof path, "%s/tests/data/vedirect/pid-table.csv",
+           getenv("top_srcdir") ? getenv("top_srcdir") : "../..");
+  f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f == NULL) return;
+  CHECK(fgets(line, sizeof line, f) != NULL); /* header */
+  while (fgets(line, sizeof line, f) != NULL) {
+    char id[16], name[128], source[256];
+    const char *p = line;
+    unsigned pid;
+    csv_field(&p, id, sizeof id);
+    csv_field(&p, name, sizeof name);
+    csv_field(&p, source, sizeof source);
+    if (sscanf(id, "0x%x", &pid) != 1) continue;
+    if (strstr(source, "VE.Direct") == NULL && strstr(source, "VEDirect") == NULL)
+      continue; /* a third-party row: not the rule's */
+    CHECK_STR(vic_product_name(pid), name);
+    rows++;
+  }
+  fclose(f);
+  CHECK_INT(rows, 171);
+}
+
 int main(void) {
   check_sets();
   check_text();
   check_products();
+  check_documented_names();
   VQTEST_END();
 }
