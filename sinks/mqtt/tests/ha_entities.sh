@@ -89,7 +89,28 @@ grep -q "bmv2" "$tmp/after" && { show "$tmp/after"; fail "bmv2's retained topics
 grep -q "bmv2" "$state/mqtt-mq.announced" && fail "bmv2 is still in the announced set"
 grep -q "^$c1\$" "$state/mqtt-mq.announced" || fail "bmv1 left the announced set"
 
-note "every config of both runs follows HA's rules"
+note "a plugin-declared quantity (ABI 1.2) is announced like a core one"
+cat > "$tmp/d.ini" <<INI
+[source.decl]
+plugin = fixture-quantity
+
+INI
+mqtt_section >> "$tmp/d.ini"
+printf '\n[route.all]\nfrom = *\nto = mq\n' >> "$tmp/d.ini"
+sub decl 'homeassistant/#'
+sleep 0.3
+run_vicacq d
+wait "$vicacq_pid" || { show "$tmp/d.log"; fail "the declared-quantity run failed"; }
+wait_for "$tmp/decl" "decl_dev1_fixture_mode/config" 5
+grep '/decl_dev1_fixture_mode/config ' "$tmp/decl" |
+  grep -q '"name":"Mode".*"device_class":"enum","options":\["idle","running","fault"\]' ||
+  { show "$tmp/decl"; fail "fixture.mode is not an enum with its declared label set"; }
+grep '/decl_dev1_fixture_frequency/config ' "$tmp/decl" |
+  grep -q '"name":"Grid frequency".*"device_class":"frequency","state_class":"measurement","unit_of_measurement":"Hz"' ||
+  { show "$tmp/decl"; fail "fixture.frequency is not announced with its declared classes"; }
+cat "$tmp/decl" >> "$tmp/run1"
+
+note "every config of the runs follows HA's rules"
 grep -q "^$c2 (null)" "$tmp/run1" || fail "the subscriber saw no removal of bmv2's config"
 "$PY" - "$tmp/run1" <<'PYEOF' || fail "a config breaks HA 2026.4 rules"
 import json, re, sys

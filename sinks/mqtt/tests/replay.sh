@@ -77,4 +77,9 @@ grep -q '^homeassistant/sensor/vicacq_n/shunt_c03b98000001_battery_soc/config .*
   fail "no battery SOC entity for the SmartShunt"
 grep -q '^homeassistant/sensor/vicacq_n/shunt_c03b98000001_battery_soc/config .*"default_entity_id":"sensor.vicacq_shunt_battery_soc"' "$tmp/all" ||
   fail "no default_entity_id for the SmartShunt's SOC"
+# The charger's state: an enum whose options are the whole label set
+# (doc/quantities.md), not only the states the replay happens to show.
+grep '^homeassistant/sensor/vicacq_n/charger_c03b98000008_device_state/config ' "$tmp/all" |
+  grep -q '"device_class":"enum","options":\["off","low_power","fault","bulk","absorption","float","storage","equalize"' ||
+  fail "the charger's state is not an enum sensor with the full label set"
 exit 0
