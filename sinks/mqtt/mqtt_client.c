@@ -5,10 +5,22 @@
  * mosquitto_loop_misc (keepalive) runs on a 1 s timer, and connecting is
  * non-blocking (mosquitto_connect_async / mosquitto_reconnect_async).  The
  * socket changes on every reconnect, so after each call into libmosquitto
- * the poll is re-synchronised with mosquitto_socket(). */
+ * the poll is re-synchronised with mosquitto_socket().
+ *
+ * Host names are resolved with uv_getaddrinfo (on libuv's thread pool)
+ * and libmosquitto is handed an address, so its own getaddrinfo never
+ * blocks the loop; the addresses are tried in turn, one per attempt, and
+ * the name is looked up again when they are used up or after a
+ * connection was made (the broker may have moved).  The exception is TLS with
+ * tls_verify_host: libmosquitto checks the certificate against (and sends
+ * as SNI) the name it was given, so it gets the name and resolves it
+ * itself; the lookup just before has usually put it in the resolver's
+ * cache. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +42,11 @@ struct mqtt_client {
   void *arg;
   int state;
   int connect_called; /* mosquitto_connect_async has stored host/port */
+  int numeric;        /* cfg.host is an address: no lookup */
+  uv_getaddrinfo_t resolver;
+  int resolving;      /* resolver in flight */
+  char addrs[8][INET6_ADDRSTRLEN]; /* of the last lookup, tried in turn */
+  int naddrs, next_addr;
 
   uv_poll_t *poll; /* on poll_fd; NULL when there is no socket */
   int poll_fd, poll_events;
@@ -143,16 +160,16 @@ static void on_deadline(uv_timer_t *t) {
   /* Give up on this socket; the next attempt replaces it. */
   c->stale_fd = mosquitto_socket(c->mosq);
   close_poll(c);
-  lost(c, "no answer from the broker in time");
+  lost(c, c->resolving ? "no answer from the name lookup in time"
+                       : "no answer from the broker in time");
 }
 
-static void attempt(struct mqtt_client *c) {
+/* Connect to `host` (an address, or the name for TLS verification). */
+static void connect_to(struct mqtt_client *c, const char *host) {
   int rc;
   c->last_error[0] = '\0';
-  c->state = ST_CONNECTING;
-  if (!c->connect_called) {
-    rc = mosquitto_connect_async(c->mosq, c->cfg.host, c->cfg.port,
-                                 c->cfg.keepalive_s);
+  if (!c->connect_called || !c->numeric) {
+    rc = mosquitto_connect_async(c->mosq, host, c->cfg.port, c->cfg.keepalive_s);
     c->connect_called = rc != MOSQ_ERR_INVAL;
   } else {
     rc = mosquitto_reconnect_async(c->mosq);
@@ -165,8 +182,90 @@ static void attempt(struct mqtt_client *c) {
     lost(c, c->last_error);
     return;
   }
-  uv_timer_start(&c->deadline_timer, on_deadline, c->cfg.connect_timeout_ms, 0);
   sync_socket(c);
+}
+
+static void release(struct mqtt_client *c);
+
+/* The next address of the last lookup (or, for TLS with host checking,
+ * the name: libmosquitto must see it). */
+static void connect_next(struct mqtt_client *c) {
+  const char *a = c->addrs[c->next_addr++];
+  if (c->cfg.tls && c->cfg.tls_verify_host) a = c->cfg.host;
+  c->cbs.log(c->arg, VQ_LOG_DEBUG, "connecting to %s (%s) port %d", c->cfg.host,
+             c->addrs[c->next_addr - 1], c->cfg.port);
+  connect_to(c, a);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+                        struct addrinfo *res) {
+  struct mqtt_client *c = req->data;
+  struct addrinfo *ai;
+  c->resolving = 0;
+  if (c->state != ST_CONNECTING || status == UV_ECANCELED) {
+    /* Stopped, or the attempt timed out meanwhile (the next one starts
+     * from its own timer). */
+    uv_freeaddrinfo(res);
+    if (c->state == ST_CLOSED) release(c);
+    return;
+  }
+  if (status < 0) {
+    uv_freeaddrinfo(res);
+    snprintf(c->last_error, sizeof c->last_error, "cannot resolve %s: %s",
+             c->cfg.host, uv_strerror(status));
+    lost(c, c->last_error);
+    return;
+  }
+  c->naddrs = c->next_addr = 0;
+  for (ai = res; ai != NULL && c->naddrs < 8; ai = ai->ai_next) {
+    char *a = c->addrs[c->naddrs];
+    if (ai->ai_family == AF_INET &&
+        uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, a,
+                    sizeof c->addrs[0]) == 0)
+      c->naddrs++;
+    else if (ai->ai_family == AF_INET6 &&
+             uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, a,
+                         sizeof c->addrs[0]) == 0)
+      c->naddrs++;
+  }
+  uv_freeaddrinfo(res);
+  if (c->naddrs == 0) {
+    snprintf(c->last_error, sizeof c->last_error,
+             "%s has no IPv4 or IPv6 address", c->cfg.host);
+    lost(c, c->last_error);
+    return;
+  }
+  connect_next(c);
+}
+
+static void attempt(struct mqtt_client *c) {
+  struct addrinfo hints;
+  int rc;
+  c->last_error[0] = '\0';
+  c->state = ST_CONNECTING;
+  uv_timer_start(&c->deadline_timer, on_deadline, c->cfg.connect_timeout_ms, 0);
+  if (c->numeric) {
+    connect_to(c, c->cfg.host);
+    return;
+  }
+  if (c->next_addr < c->naddrs) {
+    connect_next(c);
+    return;
+  }
+  if (c->resolving) return; /* an earlier lookup is still out: use it */
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  c->resolver.data = c;
+  rc = uv_getaddrinfo(c->loop, &c->resolver, on_resolved, c->cfg.host, NULL,
+                      &hints);
+  if (rc < 0) {
+    snprintf(c->last_error, sizeof c->last_error, "cannot resolve %s: %s",
+             c->cfg.host, uv_strerror(rc));
+    lost(c, c->last_error);
+    return;
+  }
+  c->resolving = 1;
 }
 
 static void on_reconnect_timer(uv_timer_t *t) {
@@ -201,6 +300,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
   uv_timer_stop(&c->deadline_timer);
   c->state = ST_UP;
   c->backoff_ms = c->cfg.reconnect_min_ms;
+  c->next_addr = c->naddrs; /* a reconnect looks the name up again */
   c->cbs.log(c->arg, VQ_LOG_INFO, "connected to %s:%d", c->cfg.host,
              c->cfg.port);
   if (c->cbs.connected) c->cbs.connected(c->arg);
@@ -270,6 +370,11 @@ int mqtt_client_new(struct mqtt_client **out, uv_loop_t *loop,
   c->poll_fd = -1;
   c->stale_fd = -1;
   c->backoff_ms = cfg->reconnect_min_ms;
+  {
+    unsigned char buf[sizeof(struct in6_addr)];
+    c->numeric = inet_pton(AF_INET, cfg->host, buf) == 1 ||
+                 inet_pton(AF_INET6, cfg->host, buf) == 1;
+  }
   c->mosq = mosquitto_new(cfg->client_id, cfg->clean_session, c);
   if (c->mosq == NULL) {
     rc = -errno;
@@ -382,10 +487,11 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *topic, int qos) {
   return mosq_errno(rc);
 }
 
-static void on_handle_closed(uv_handle_t *h) {
-  struct mqtt_client *c = h->data;
+static void release(struct mqtt_client *c) {
   if (--c->open_handles == 0 && c->stop_done) c->stop_done(c->stop_arg);
 }
+
+static void on_handle_closed(uv_handle_t *h) { release(h->data); }
 
 static void finish_stop(uv_timer_t *t) {
   struct mqtt_client *c = t->data;
@@ -396,6 +502,11 @@ static void finish_stop(uv_timer_t *t) {
   }
   c->state = ST_CLOSED;
   close_poll(c);
+  if (c->resolving) {
+    /* Its callback comes (cancelled or not) and releases it. */
+    c->open_handles++;
+    uv_cancel((uv_req_t *)&c->resolver);
+  }
   uv_close((uv_handle_t *)&c->misc_timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->reconnect_timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->deadline_timer, on_handle_closed);

@@ -19,6 +19,7 @@ struct stdout_sink {
   struct vq_ctx *ctx;
   int format;
   struct vq_lp_options lp;
+  char *measurement; /* lp.measurement: our copy */
   struct vq_text text;
   const struct vq_batch *batch; /* in flight */
 
@@ -61,7 +62,14 @@ static int sink_create(const struct vq_host *host, struct vq_ctx *ctx,
   s->format = strcmp(format, "influx") == 0 ? FORMAT_INFLUX
               : strcmp(format, "text") == 0 ? FORMAT_TEXT
                                             : FORMAT_JSON;
-  s->lp.measurement = host->cfg_string(ctx, "measurement");
+  /* Our own copy: the host's strings are not ours to keep. */
+  s->measurement = strdup(host->cfg_string(ctx, "measurement"));
+  if (s->measurement == NULL) {
+    free(s->measurement);
+  free(s);
+    return -ENOMEM;
+  }
+  s->lp.measurement = s->measurement;
   s->lp.precision = vq_lp_precision_parse(host->cfg_string(ctx, "precision"));
   s->lp.enum_text = 1;
   s->loop = host->loop(ctx);
@@ -217,6 +225,7 @@ static void sink_stop(void *instance, vq_stopped_cb done) {
 static void sink_destroy(void *instance) {
   struct stdout_sink *s = instance;
   vq_text_free(&s->text);
+  free(s->measurement);
   free(s);
 }
 

@@ -5,6 +5,8 @@
 # .../result.  Out of range, not a number, and retained commands (live and
 # stale after a restart) are refused and never reach the source.
 . "${srcdir:-.}/tests/lib.sh"
+# A host name: resolved with uv_getaddrinfo, never on the loop.
+MQTT_HOST=localhost
 
 t=vicacq/fx/fixture1/fixture/setpoint
 start_broker

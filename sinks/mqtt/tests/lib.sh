@@ -132,7 +132,7 @@ run_vicacq() {
 mqtt_section() {
   echo "[sink.mq]"
   echo "plugin = mqtt"
-  echo "host = 127.0.0.1"
+  echo "host = ${MQTT_HOST:-127.0.0.1}"
   echo "port = $port"
   echo "client_id = vicacq-$test_name-$$"
   echo "node_id = ${NODE_ID:-n}"
