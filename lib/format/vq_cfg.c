@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "vq_cfg.h"
 
@@ -17,4 +19,12 @@ int vq_cfg_report(const struct vq_host *host, struct vq_ctx *ctx,
   else if (key != NULL) host->log(ctx, VQ_LOG_ERROR, "key '%s': %s", key, msg);
   else host->log(ctx, VQ_LOG_ERROR, "%s", msg);
   return -EINVAL;
+}
+
+int vq_cfg_strdup(const struct vq_host *host, struct vq_ctx *ctx,
+                  const char *key, char **out) {
+  const char *v = host->cfg_string(ctx, key);
+  *out = NULL;
+  if (v == NULL) return 0;
+  return (*out = strdup(v)) == NULL ? -ENOMEM : 0;
 }

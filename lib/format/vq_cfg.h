@@ -13,4 +13,10 @@ int vq_cfg_report(const struct vq_host *host, struct vq_ctx *ctx,
                   const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A copy of string option `key` in *out (NULL when it has neither value
+ * nor default): a sink keeps copies, never the host's pointers.  0 or
+ * -ENOMEM. */
+int vq_cfg_strdup(const struct vq_host *host, struct vq_ctx *ctx,
+                  const char *key, char **out);
+
 #endif

@@ -75,14 +75,6 @@ static char *take_text(struct vq_text *t) {
   return s;
 }
 
-static int copy_opt(const struct vq_host *host, struct vq_ctx *ctx,
-                    const char *key, char **out) {
-  const char *v = host->cfg_string(ctx, key);
-  *out = NULL;
-  if (v == NULL) return 0;
-  return (*out = strdup(v)) == NULL ? -ENOMEM : 0;
-}
-
 /* "http://" or "https://" and something after it. */
 static size_t scheme_len(const char *url) {
   if (strncmp(url, "http://", 7) == 0) return 7;
@@ -146,12 +138,12 @@ int influx_config_read(struct influx_config *c, const struct vq_host *host,
   host->cfg_duration(ctx, "flush_interval", &c->flush_ms);
   host->cfg_duration(ctx, "timeout", &c->timeout_ms);
   c->precision = vq_lp_precision_parse(host->cfg_string(ctx, "precision"));
-  if (copy_opt(host, ctx, "database", &c->database) ||
-      copy_opt(host, ctx, "measurement", &c->measurement) ||
-      copy_opt(host, ctx, "tls_ca_file", &c->ca_file) ||
-      copy_opt(host, ctx, "username", &c->username) ||
-      copy_opt(host, ctx, "password", &c->password) ||
-      copy_opt(host, ctx, "token", &c->token))
+  if (vq_cfg_strdup(host, ctx, "database", &c->database) ||
+      vq_cfg_strdup(host, ctx, "measurement", &c->measurement) ||
+      vq_cfg_strdup(host, ctx, "tls_ca_file", &c->ca_file) ||
+      vq_cfg_strdup(host, ctx, "username", &c->username) ||
+      vq_cfg_strdup(host, ctx, "password", &c->password) ||
+      vq_cfg_strdup(host, ctx, "token", &c->token))
     return -ENOMEM;
 
   slen = scheme_len(url);

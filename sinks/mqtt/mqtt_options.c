@@ -73,15 +73,6 @@ const struct vq_option mqtt_options[] = {
      "give up on a connection attempt after this long"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
-/* A copy of an optional string key (NULL stays NULL).  -ENOMEM. */
-static int copy_opt(const struct vq_host *host, struct vq_ctx *ctx,
-                    const char *key, char **out) {
-  const char *v = host->cfg_string(ctx, key);
-  *out = NULL;
-  if (v == NULL) return 0;
-  return (*out = strdup(v)) == NULL ? -ENOMEM : 0;
-}
-
 /* A topic the sink publishes under: a prefix of names, never wildcards. */
 static int check_topic_root(const struct vq_host *host, struct vq_ctx *ctx,
                             const char *key, const char *v) {
@@ -139,18 +130,18 @@ int mqtt_config_read(struct mqtt_config *c, const struct vq_host *host,
   int b, bad = 0;
 
   memset(c, 0, sizeof *c);
-  if (copy_opt(host, ctx, "base_topic", &c->base) ||
-      copy_opt(host, ctx, "discovery_prefix", &c->prefix) ||
-      copy_opt(host, ctx, "ha_status_topic", &c->ha_status_topic) ||
-      copy_opt(host, ctx, "client_id", &c->client_id) ||
-      copy_opt(host, ctx, "node_id", &c->node_id) ||
-      copy_opt(host, ctx, "host", &c->host) ||
-      copy_opt(host, ctx, "username", &c->username) ||
-      copy_opt(host, ctx, "password", &c->password) ||
-      copy_opt(host, ctx, "tls_ca_file", &c->ca_file) ||
-      copy_opt(host, ctx, "tls_ca_path", &c->ca_path) ||
-      copy_opt(host, ctx, "tls_cert_file", &c->cert_file) ||
-      copy_opt(host, ctx, "tls_key_file", &c->key_file))
+  if (vq_cfg_strdup(host, ctx, "base_topic", &c->base) ||
+      vq_cfg_strdup(host, ctx, "discovery_prefix", &c->prefix) ||
+      vq_cfg_strdup(host, ctx, "ha_status_topic", &c->ha_status_topic) ||
+      vq_cfg_strdup(host, ctx, "client_id", &c->client_id) ||
+      vq_cfg_strdup(host, ctx, "node_id", &c->node_id) ||
+      vq_cfg_strdup(host, ctx, "host", &c->host) ||
+      vq_cfg_strdup(host, ctx, "username", &c->username) ||
+      vq_cfg_strdup(host, ctx, "password", &c->password) ||
+      vq_cfg_strdup(host, ctx, "tls_ca_file", &c->ca_file) ||
+      vq_cfg_strdup(host, ctx, "tls_ca_path", &c->ca_path) ||
+      vq_cfg_strdup(host, ctx, "tls_cert_file", &c->cert_file) ||
+      vq_cfg_strdup(host, ctx, "tls_key_file", &c->key_file))
     return -ENOMEM;
   c->client_id_given = c->client_id != NULL;
 
