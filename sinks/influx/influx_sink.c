@@ -19,7 +19,8 @@
  * Outcomes (doc/protocols/sinks.md §3): 2xx done; partial write (1.x
  * 400, 2.x 422) the good lines are written, the dropped ones counted as
  * rejected; 400 without partial write: halves until the bad line is alone,
- * then it is rejected; 413 halves (and remembers the size that worked);
+ * then it is rejected; 413 halves (the size that worked is kept, and grown
+ * back after a run of good requests: influx_chunk_update);
  * 429/503 with Retry-After: wait that long (at least a growing own delay)
  * and send again; 401/403/404 (and 1.x "retention policy not found"): a
  * clear error, and the core retries later; 404 "database not found" with

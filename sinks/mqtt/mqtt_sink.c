@@ -396,7 +396,8 @@ static void on_published(void *arg, int mid, int reason) {
     return;
   s->pending[i]--;
   s->unacked--;
-  if (reason >= 0x80) s->rejected++; /* refused (MQTT 5), e.g. by an ACL */
+  if (reason >= 0x80) /* refused (MQTT 5), e.g. by an ACL: its records */
+    s->rejected += s->cfg.json ? s->batch->readings[i]->nrecords : 1;
   check_done(s);
 }
 
