@@ -286,6 +286,9 @@ static void publish_batch(struct mqtt_sink *s) {
     s->next++;
   }
   s->publishing = 0;
+  /* New entities are on disk before their batch completes: a kill -9
+   * must not make them ghosts nobody clears. */
+  mqtt_announce_save(&s->ann);
   check_done(s);
 }
 
