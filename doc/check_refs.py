@@ -14,6 +14,9 @@ Rules (doc/design.md §1):
     current document again.
   - The document must exist, and every cited section must be a heading of
     it (`## 5. Field layouts`, `### 5.2 0x02 Battery Monitor`).
+  - README.md's "## Layout" and doc/design.md's "## 1. Layout" name every
+    folder of lib/, sources/ and sinks/ (`format/`), so they keep up with the
+    tree.
   - Nothing cites the research notes outside the tree: no `../shared`,
     `DESIGN.md`, a `protocols/*.md` path not under doc/, a document name
     without its directory (`sinks.md §1.5`), or "section N" / "X.md 3.1"
@@ -135,9 +138,53 @@ def check_file(top, path, problems):
     return cited
 
 
+# The layout sections that must name every folder of lib/, sources/, sinks/.
+LAYOUTS = [("README.md", "## Layout"), ("doc/design.md", "## 1. Layout")]
+LAYOUT_PARENTS = ("lib", "sources", "sinks")
+
+
+def layout_text(path, heading):
+    """The text of a file's section that starts at `heading` (to the next
+    heading of the same level), or None when there is none."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    start = text.find("\n" + heading)
+    if start < 0:
+        return None
+    level = heading.split(" ")[0]
+    end = text.find("\n" + level + " ", start + 1)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def check_layouts(top, problems):
+    """Every folder under lib/, sources/ and sinks/ is named ("name/") in the
+    README's layout and in doc/design.md §1."""
+    folders = []
+    for parent in LAYOUT_PARENTS:
+        try:
+            names = sorted(os.listdir(os.path.join(top, parent)))
+        except OSError:
+            continue
+        folders += [(parent, n) for n in names if n not in PRUNED and
+                    os.path.isdir(os.path.join(top, parent, n))]
+    for rel, heading in LAYOUTS:
+        text = layout_text(os.path.join(top, rel), heading)
+        if text is None:
+            problems.append("%s: no section '%s'" % (rel, heading))
+            continue
+        for parent, name in folders:
+            if not re.search(r"(?<![\w-])" + re.escape(name) + "/", text):
+                problems.append("%s: '%s' does not name %s/%s/ (the tree has it)"
+                                % (rel, heading, parent, name))
+
+
 def check_tree(top):
     problems = []
     cited = sum(check_file(top, p, problems) for p in scanned_files(top))
+    check_layouts(top, problems)
     return cited, problems
 
 
@@ -147,8 +194,12 @@ def self_test():
     files = {
         "doc/protocols/x.md": "# x\n## 1. One\n### 1.2 Sub\n## 2 Two\n"
                               "See §1.2 and doc/design.md §3.\n",
-        "doc/design.md": "# d\n## 3. Three\nSee doc/protocols/x.md §2, §1.2.\n"
+        "doc/design.md": "# d\n## 1. Layout\nlib/ a/ b/\nsources/ p/\n"
+                         "## 3. Three\nSee doc/protocols/x.md §2, §1.2.\n"
                          "## 4. Four\nBack home: §3.\n",
+        "README.md": "# r\n## Layout\nlib/ a/\nsources/ p/\n## Licence\nb/\n",
+        "lib/a/x.c": "",
+        "lib/b/x.c": "",
         "good.c": "/* doc/protocols/x.md §1.2; then §2 and §1-2. */\n"
                   "/* doc/design.md §3; RFC 8259 §6 */\n",
         "bad_section.c": "/* doc/protocols/x.md §7 */\n",
@@ -176,6 +227,7 @@ def self_test():
         "nodir.c": "without its directory",
         "nosign.c": "without §",
         "selfref.md": "cites no document",
+        "README.md": "does not name lib/b/",
     }
     failures = []
     with tempfile.TemporaryDirectory() as top:
