@@ -70,10 +70,11 @@ void mqtt_registry_free(struct mqtt_registry *g) {
 
 struct mqtt_device *mqtt_registry_device(struct mqtt_registry *g,
                                          const struct vq_reading *r,
-                                         int *tags_changed) {
+                                         int *created, int *tags_changed) {
   struct mqtt_device *d = g->last;
   const char *source = r->source ? r->source : "";
 
+  *created = 0;
   *tags_changed = 0;
   if (d == NULL || strcmp(d->device, r->device) != 0 ||
       strcmp(d->source, source) != 0) {
@@ -98,6 +99,7 @@ struct mqtt_device *mqtt_registry_device(struct mqtt_registry *g,
     }
     d->next = g->devices;
     g->devices = d;
+    *created = 1;
   }
   g->last = d;
   if (r->ntags > 0) {
@@ -160,6 +162,16 @@ int mqtt_registry_set_topic(struct mqtt_registry *g, struct mqtt_device *d,
                    "/set");
   e->set_topic = dup_text(&g->scratch);
   return e->set_topic ? 0 : -ENOMEM;
+}
+
+struct mqtt_device *mqtt_registry_same_id(struct mqtt_registry *g,
+                                          const struct mqtt_device *d) {
+  struct mqtt_device *o;
+  for (o = g->devices; o != NULL; o = o->next)
+    if (o != d && strcmp(o->device, d->device) == 0 &&
+        strcmp(o->source, d->source) != 0)
+      return o;
+  return NULL;
 }
 
 struct mqtt_entity *mqtt_registry_find_set(struct mqtt_registry *g,

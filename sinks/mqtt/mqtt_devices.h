@@ -48,12 +48,12 @@ struct mqtt_registry {
 void mqtt_registry_init(struct mqtt_registry *g, const char *base);
 void mqtt_registry_free(struct mqtt_registry *g);
 
-/* The device of a reading, created when new.  *tags_changed is set when
- * its product/firmware/serial tags changed (its discovery is stale).
- * NULL when out of memory. */
+/* The device of a reading, created when new (*created set).
+ * *tags_changed is set when its product/firmware/serial tags changed (its
+ * discovery is stale).  NULL when out of memory. */
 struct mqtt_device *mqtt_registry_device(struct mqtt_registry *g,
                                          const struct vq_reading *r,
-                                         int *tags_changed);
+                                         int *created, int *tags_changed);
 /* The entity of a record's quantity in device d, created when new
  * (*created set; info, writability and the rest are the caller's).  NULL
  * when out of memory. */
@@ -61,6 +61,9 @@ struct mqtt_entity *mqtt_registry_entity(struct mqtt_registry *g,
                                          struct mqtt_device *d,
                                          const struct vq_record *rec,
                                          int *created);
+/* Another device with d's device id in another source, or NULL. */
+struct mqtt_device *mqtt_registry_same_id(struct mqtt_registry *g,
+                                          const struct mqtt_device *d);
 /* The set topic of a writable entity for a command topic, or NULL. */
 struct mqtt_entity *mqtt_registry_find_set(struct mqtt_registry *g,
                                            const char *topic,

@@ -177,12 +177,19 @@ static void plain_payload(struct vq_text *t, const struct vq_record *rec) {
 
 static int publish_reading(struct mqtt_sink *s, uint32_t i) {
   const struct vq_reading *r = s->batch->readings[i];
-  struct mqtt_device *d;
+  struct mqtt_device *d, *twin;
   uint32_t j;
-  int online = 1, changed, rc;
+  int online = 1, created, changed, rc;
 
   if (!reading_ids_ok(s, r)) return 0;
-  if ((d = mqtt_registry_device(&s->reg, r, &changed)) == NULL) return -ENOMEM;
+  if ((d = mqtt_registry_device(&s->reg, r, &created, &changed)) == NULL)
+    return -ENOMEM;
+  if (created && (twin = mqtt_registry_same_id(&s->reg, d)) != NULL)
+    s->host->log(s->ctx, VQ_LOG_WARN,
+                 "sources %s and %s both report a device %s (one without a "
+                 "serial number?): Home Assistant gets two devices, told "
+                 "apart by the source in their ids",
+                 twin->source, d->source, d->device);
   if (changed) mqtt_announce_device_changed(&s->ann, d);
   d->last_ms = uv_now(s->loop);
   for (j = 0; j < r->nrecords; j++) {

@@ -62,6 +62,8 @@ sleep 0.5
 kill -TERM "$vicacq_pid"
 wait "$vicacq_pid" || { show "$tmp/p.log"; fail "run 1 failed"; }
 grep -q 'same Home Assistant unique id' "$tmp/p.log" && fail "a collision was reported"
+grep -q 'sources bmv[12] and bmv[12] both report a device pid-0203' "$tmp/p.log" ||
+  { show "$tmp/p.log"; fail "no warning about two sources with one device id"; }
 grep "$c1 " "$tmp/run1" | grep -q '"default_entity_id":"sensor.vicacq_bmv1_fixture_value_0"' ||
   fail "no default_entity_id for bmv1"
 grep "$c2 " "$tmp/run1" | grep -q '"identifiers":\["vicacq_n_bmv2_pid-0203"\]' ||

@@ -112,8 +112,8 @@ static void run(struct mqtt_announcer *a, struct mqtt_registry *g,
                 const char *source, const char *device,
                 struct vq_record *rec) {
   struct vq_reading r = reading(source, device, rec, 1);
-  int changed;
-  struct mqtt_device *d = mqtt_registry_device(g, &r, &changed);
+  int created, changed;
+  struct mqtt_device *d = mqtt_registry_device(g, &r, &created, &changed);
   CHECK(d != NULL);
   if (d != NULL) CHECK(mqtt_announce_record(a, d, rec) != NULL);
 }
