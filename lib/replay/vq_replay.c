@@ -54,7 +54,7 @@ uint64_t vq_replay_wait_ms(const struct vq_replay *r,
 
 int vq_replay_throttle(struct vq_replay *r, int backlog, uint64_t *wait_ms) {
   if (r->speed > 0) return 0;
-  if (backlog >= VQ_REPLAY_BACKLOG_PAUSE) {
+  if (vq_replay_blocked(r, backlog)) {
     r->burst = 0;
     *wait_ms = VQ_REPLAY_BACKLOG_WAIT_MS;
     return 1;
@@ -65,6 +65,10 @@ int vq_replay_throttle(struct vq_replay *r, int backlog, uint64_t *wait_ms) {
     return 1;
   }
   return 0;
+}
+
+int vq_replay_blocked(const struct vq_replay *r, int backlog) {
+  return r->speed <= 0 && backlog >= VQ_REPLAY_BACKLOG_PAUSE;
 }
 
 void vq_replay_wrap(struct vq_replay *r) {

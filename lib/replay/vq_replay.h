@@ -75,6 +75,12 @@ uint64_t vq_replay_wait_ms(const struct vq_replay *r,
  * event, 0 to go on. */
 int vq_replay_throttle(struct vq_replay *r, int backlog, uint64_t *wait_ms);
 
+/* Speed 0 only: whether the replay must go on waiting before its next
+ * event, because the sinks it feeds are still at VQ_REPLAY_BACKLOG_PAUSE %
+ * (check again after VQ_REPLAY_BACKLOG_WAIT_MS).  Always 0 at speed > 0 or
+ * when the backlog is unknown (-1). */
+int vq_replay_blocked(const struct vq_replay *r, int backlog);
+
 /* The recording starts over (loop = yes): its next event comes
  * wrap_gap_ns after the last one. */
 void vq_replay_wrap(struct vq_replay *r);

@@ -111,16 +111,33 @@ static void handle_block(struct vd *v, const struct ved_field *fields,
   if (!was_known && v->port_kind != VED_PORT_FILE) vd_link_identified(v);
 }
 
+static int backlog(struct vd *v) {
+  return VQ_HOST_HAS(v->host, backlog) ? v->host->backlog(v->ctx) : -1;
+}
+
 static void pace_resume(void *arg) {
   struct vd *v = arg;
-  /* one-shot timers are freed here, or they would pile up in the host */
-  v->host->timer_stop(v->ctx, v->pace_timer);
-  v->pace_timer = NULL;
   if (v->stopping) return;
   if (v->pending) {
     v->pending = 0;
     handle_block(v, v->pending_fields, v->pending_n, v->pending_stamp);
     if (v->stopping) return;
+  }
+  /* While the sinks are still full, wait on: re-arm the same timer (a
+   * host older than 1.2 gets a new one). */
+  if (vq_replay_blocked(&v->replay, backlog(v))) {
+    if (VQ_HOST_HAS(v->host, timer_again) &&
+        v->host->timer_again(v->ctx, v->pace_timer, VQ_REPLAY_BACKLOG_WAIT_MS,
+                             0) == 0)
+      return;
+    v->host->timer_stop(v->ctx, v->pace_timer);
+    v->pace_timer = v->host->timer_start(v->ctx, VQ_REPLAY_BACKLOG_WAIT_MS, 0,
+                                         pace_resume, v);
+    if (v->pace_timer != NULL) return;
+  } else {
+    /* one-shot timers are freed here, or they would pile up in the host */
+    v->host->timer_stop(v->ctx, v->pace_timer);
+    v->pace_timer = NULL;
   }
   ved_port_resume(v->port);
 }
@@ -145,7 +162,6 @@ static void replay_block(struct vd *v, const struct ved_field *fields,
   int64_t capture;
   uint64_t now = vd_now_ms(v), wait;
   struct vq_replay_event ev;
-  int backlog;
 
   for (i = 0; i < n && !has_pid; i++)
     has_pid = strcmp(fields[i].label, "PID") == 0;
@@ -172,8 +188,7 @@ static void replay_block(struct vd *v, const struct ved_field *fields,
   }
   handle_block(v, fields, n, ev.stamp_ns);
   if (v->stopping) return;
-  backlog = VQ_HOST_HAS(v->host, backlog) ? v->host->backlog(v->ctx) : -1;
-  if (vq_replay_throttle(&v->replay, backlog, &wait)) pace_wait(v, wait);
+  if (vq_replay_throttle(&v->replay, backlog(v), &wait)) pace_wait(v, wait);
 }
 
 void vd_on_block(void *arg, const struct ved_field *fields, size_t n,

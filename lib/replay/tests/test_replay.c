@@ -117,8 +117,12 @@ static void test_throttle(void) {
     }
   CHECK_INT(yields, 2);
   CHECK_INT(vq_replay_throttle(&r, -1, &wait), 0);
+  CHECK_INT(vq_replay_blocked(&r, VQ_REPLAY_BACKLOG_PAUSE), 1);
+  CHECK_INT(vq_replay_blocked(&r, VQ_REPLAY_BACKLOG_PAUSE - 1), 0);
+  CHECK_INT(vq_replay_blocked(&r, -1), 0);
   vq_replay_init(&r, 1); /* paced replays wait for time, not for sinks */
   CHECK_INT(vq_replay_throttle(&r, 100, &wait), 0);
+  CHECK_INT(vq_replay_blocked(&r, 100), 0);
   vq_replay_init(&r, -3);
   CHECK_DBL(r.speed, 0);
 }

@@ -136,6 +136,32 @@ static void test_bytes_once(void) {
   free(buf);
 }
 
+/* At full speed a replay waits while the sinks it feeds are half full or
+ * more, and goes on when they drain: nothing is pushed into full queues. */
+static void test_backlog_waits(void) {
+  char port[1100];
+  const char *kv[] = {"port", file_port("bluesolar-mppt-75-15_fw1.23.dump",
+                                        port, sizeof port),
+                      NULL};
+  struct vqt_host *h = host(kv);
+  size_t n, distinct = 0;
+  int64_t first = 0, last = 0;
+  vqt_host_set_backlog(h, 80);
+  CHECK_INT(vqt_host_start(h), 0);
+  vqt_host_run_for(h, 300);
+  n = with(h, "battery.voltage", &distinct, &first, &last);
+  CHECK_INT(n, 1); /* the block before the first look at the backlog */
+  CHECK_INT(vqt_host_finished(h), 0);
+  vqt_host_set_backlog(h, 49);
+  CHECK_INT(vqt_host_run_until_finished(h, 10000), 1);
+  n = with(h, "battery.voltage", &distinct, &first, &last);
+  CHECK_INT(n, 247);
+  CHECK_INT(distinct, 247);
+  CHECK_INT(vqt_host_stop(h), 0);
+  CHECK_INT(vqt_host_bugs(h), 0);
+  vqt_host_free(h);
+}
+
 /* ---- TCP: a bridge that sends three blocks in one write ---- */
 
 static struct {
@@ -208,6 +234,7 @@ int main(void) {
   test_loop_pace();
   test_one_block_loop();
   test_bytes_once();
+  test_backlog_waits();
   test_tcp_one_read();
   uv_run(&loop, UV_RUN_NOWAIT);
   CHECK_INT(uv_loop_close(&loop), 0);
