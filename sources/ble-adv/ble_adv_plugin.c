@@ -14,7 +14,7 @@
 
 #include "ble_adv.h"
 #include "ble_capture.h"
-#include "bluez_scan.h"
+#include "vq_bluez.h"
 #include "vicacq/plugin.h"
 
 #ifdef HAVE_CONFIG_H
@@ -74,7 +74,7 @@ struct src {
   size_t ndevs;
 
   /* inputs */
-  struct bluez_sub *sub;
+  struct vq_bluez_sub *sub;
   FILE *cap;
   /* Own libuv timers (closed before stop reports done): a replay step
    * per loop turn would otherwise create a host timer per step. */
@@ -443,7 +443,7 @@ static void replay_step(struct src *s) {
 
 /* ---- BlueZ input ---------------------------------------------------------- */
 
-static void on_bluez_adv(void *arg, const struct bluez_adv *a) {
+static void on_bluez_adv(void *arg, const struct vq_bluez_adv *a) {
   struct src *s = arg;
   if (a->company != BLE_ADV_COMPANY_ID) {
     s->host->stat_add(s->ctx, ble_adv_status_name(BLE_ADV_WRONG_COMPANY), 1);
@@ -625,7 +625,7 @@ static int ble_start(void *instance) {
     if ((rc = replay_open(s)) != 0) return rc;
     if ((rc = uv_idle_start(&s->replay_idle, replay_idle_cb)) != 0) return -ENOMEM;
   } else {
-    rc = bluez_scan_subscribe(loop, s->adapter, BLE_ADV_COMPANY_ID, on_bluez_adv,
+    rc = vq_bluez_subscribe(loop, s->adapter, BLE_ADV_COMPANY_ID, on_bluez_adv,
                               on_bluez_log, s, &s->sub);
     if (rc != 0) {
       vlog(s, VQ_LOG_ERROR, "cannot start the BlueZ scanner: %s", strerror(-rc));
@@ -693,7 +693,7 @@ static void ble_stop(void *instance, vq_stopped_cb done) {
     s->dump = NULL;
   }
   if (s->sub_open)
-    bluez_scan_unsubscribe(s->sub, sub_closed, s);
+    vq_bluez_unsubscribe(s->sub, sub_closed, s);
   else
     stop_check(s);
 }

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "lib", "bluez", "tests"))
 from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without dbusmock)
 
 BUILD = os.environ.get("BLE_ADV_BUILDDIR", os.path.dirname(os.path.abspath(__file__)) + "/..")

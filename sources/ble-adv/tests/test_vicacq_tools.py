@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "lib", "bluez", "tests"))
 from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without dbusmock)
 
 VICACQ = os.environ.get("VICACQ")

@@ -1,5 +1,5 @@
 """A private system bus with python3-dbusmock's bluez5 template speaking
-the real org.bluez API, shared by the ble-adv tests.  Importing it exits 77
+the real org.bluez API, shared by the Bluetooth tests (lib/bluez, sources/ble-adv).  Importing it exits 77
 (skip) when dbus-daemon, python3-dbus or python3-dbusmock is missing."""
 import os
 import shutil

@@ -1,0 +1,89 @@
+/* The BlueZ client shared by the Bluetooth plugins (ble-adv, ble-gatt):
+ * one system bus connection, one adapter choice and one LE discovery
+ * session per process, however many plugin modules use it.  It is a
+ * private shared library (libvqbluez, installed beside the plugins) rather
+ * than a static one linked into each module, so the dynamic linker loads
+ * it once and every module sees the same state (doc/design.md,
+ * "Decisions").
+ *
+ * It knows nothing of Victron: subscribers get the manufacturer data of
+ * one company id.  Everything runs on the caller's libuv loop thread; no
+ * call blocks except vq_bluez_probe (meant for one-shot tools).
+ *
+ * The client picks the configured adapter (or the first powered one), sets
+ * a discovery filter (Transport=le, DuplicateData=true), starts discovery
+ * and reads ManufacturerData from InterfacesAdded and PropertiesChanged.
+ * It survives bluetoothd restarting, the adapter going and coming back, and
+ * discovery stopped by another program (restarted after a growing delay),
+ * logging one line for each. */
+#ifndef VQ_BLUEZ_H
+#define VQ_BLUEZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+/* One advertisement.  Every pointer is valid only during the callback. */
+struct vq_bluez_adv {
+  uint8_t addr[6];     /* most significant byte first, as written */
+  const char *name;    /* Name or Alias, NULL if unknown */
+  int has_rssi;
+  int rssi;            /* dBm, when has_rssi */
+  uint16_t company;    /* Bluetooth SIG company id */
+  const uint8_t *data; /* manufacturer data after the company id */
+  size_t len;
+};
+
+/* level: 0 error, 1 warn, 2 info, 3 debug (as enum vq_log_level).  msg is
+ * valid during the call. */
+typedef void (*vq_bluez_log_fn)(void *arg, int level, const char *msg);
+typedef void (*vq_bluez_adv_fn)(void *arg, const struct vq_bluez_adv *adv);
+typedef void (*vq_bluez_done_fn)(void *arg);
+
+struct vq_bluez_sub;
+
+/* Subscribe to the manufacturer data of `company`.  The first subscriber
+ * opens the client on `loop` with `adapter` (NULL: the first powered one;
+ * the string is copied); a later one naming another adapter or loop gets
+ * -EBUSY.  The client's own log lines go to the oldest subscriber's `log`.
+ * `arg` is passed back to on_adv and log until the unsubscribe completes.
+ * 0 and *out, or -errno. */
+int vq_bluez_subscribe(uv_loop_t *loop, const char *adapter, uint16_t company,
+                       vq_bluez_adv_fn on_adv, vq_bluez_log_fn log, void *arg,
+                       struct vq_bluez_sub **out);
+
+/* Unsubscribe (also from within on_adv).  done(done_arg) runs once nothing
+ * refers to the subscriber's arg any more: at once, or after the client's
+ * libuv handles closed when this was the last subscriber.  `sub` is
+ * invalid after the call. */
+void vq_bluez_unsubscribe(struct vq_bluez_sub *sub, vq_bluez_done_fn done,
+                          void *done_arg);
+
+/* Pause discovery while `sub` sets up a connection (scanning while
+ * connecting makes many controllers fail the connection), and resume it.
+ * Pauses are counted per subscriber and across subscribers: discovery runs
+ * again when no subscriber holds a pause.  Unsubscribing releases a pause
+ * still held.  Advertisements that BlueZ still reports while paused are
+ * delivered.  Pausing a paused subscriber or resuming one that is not
+ * paused does nothing.  0, or -EINVAL for a NULL sub. */
+int vq_bluez_discovery_pause(struct vq_bluez_sub *sub);
+int vq_bluez_discovery_resume(struct vq_bluez_sub *sub);
+
+/* Check, synchronously (up to ~5 s), that the system bus is reachable,
+ * bluetoothd is on it and `adapter` (NULL: any) exists: for tools such as
+ * `vicacq scan` that must fail clearly instead of listing nothing.  0, or
+ * -errno with a sentence for the user in why[why_size]. */
+int vq_bluez_probe(const char *adapter, char *why, size_t why_size);
+
+/* What the process's client has done so far (tests, SIGUSR1 counters). */
+struct vq_bluez_stats {
+  unsigned bus_connections;  /* system bus connections opened */
+  unsigned discovery_starts; /* successful StartDiscovery calls */
+  unsigned discovery_stops;  /* StopDiscovery calls made for pauses */
+  unsigned subscribers;      /* live subscribers now */
+  int discovering;           /* our discovery is running now */
+};
+void vq_bluez_get_stats(struct vq_bluez_stats *out);
+
+#endif
