@@ -35,6 +35,8 @@ enum ble_adv_status {
   BLE_ADV_KEY_MISMATCH,       /* key check byte differs from key[0] */
   BLE_ADV_REPEAT,             /* same nonce and data as the previous one */
   BLE_ADV_CRYPTO_ERROR,       /* OpenSSL refused (should not happen) */
+  BLE_ADV_IMPLAUSIBLE,        /* decodes to nonsense: the key is wrong after
+                                 its first byte (ble_adv_plausible.c) */
   BLE_ADV_STATUS_COUNT
 };
 
@@ -133,6 +135,11 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
                    const uint8_t *payload, size_t len,
                    struct ble_adv_reading *out);
 
+/* Whether a decoded reading is nonsense (codes without meaning, reserved
+ * bits set, numbers far outside any product's range): 1, with the first
+ * reason found in why[why_size]; else 0. */
+int ble_adv_implausible(const struct ble_adv_reading *r, char *why, size_t why_size);
+
 /* ---- one device: key, decryption, repeats ------------------------------ */
 
 struct ble_adv_crypto; /* opaque, wraps an EVP_CIPHER_CTX */
@@ -164,7 +171,9 @@ void ble_adv_device_fini(struct ble_adv_device *dev);
 void ble_adv_device_reset(struct ble_adv_device *dev);
 
 /* Process manufacturer data (after the company id) of this device: header,
- * layout, key check, repeat check, decryption, decoding.  On
+ * layout, key check, repeat check, decryption, decoding.  The caller judges
+ * a decoded reading with ble_adv_implausible (the plugin does, before it
+ * emits).  On
  * BLE_ADV_KEY_MISMATCH, *seen_key_byte (if not NULL) gets the byte the
  * device sent. */
 enum ble_adv_status ble_adv_device_process(struct ble_adv_device *dev,

@@ -16,6 +16,7 @@ static const char *const status_names[BLE_ADV_STATUS_COUNT] = {
   [BLE_ADV_KEY_MISMATCH] = "key_mismatch",
   [BLE_ADV_REPEAT] = "repeat",
   [BLE_ADV_CRYPTO_ERROR] = "crypto_error",
+  [BLE_ADV_IMPLAUSIBLE] = "implausible",
 };
 
 const char *ble_adv_status_name(enum ble_adv_status status) {

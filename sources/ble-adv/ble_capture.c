@@ -90,6 +90,19 @@ int ble_capture_parse_line(const char *line, struct ble_capture_line *out) {
   return 0;
 }
 
+int ble_capture_read_line(FILE *f, char *buf, size_t size, int *too_long) {
+  size_t n;
+  *too_long = 0;
+  if (fgets(buf, (int)size, f) == NULL) return 0;
+  n = strlen(buf);
+  if (n == size - 1 && buf[n - 1] != '\n') {
+    int c;
+    while ((c = getc(f)) != EOF && c != '\n') {}
+    *too_long = 1;
+  }
+  return 1;
+}
+
 int ble_capture_format_line(char *buf, size_t size, int64_t time_ns,
                             const uint8_t addr[6], int has_rssi, int rssi,
                             const uint8_t *data, size_t len) {

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BLE_CAPTURE_MAX_DATA 64u
 
@@ -21,6 +22,15 @@ struct ble_capture_line {
 /* Parse one line (with or without its newline).  Returns 0 for an
  * advertisement, 1 for a comment or blank line, -EINVAL for a bad line. */
 int ble_capture_parse_line(const char *line, struct ble_capture_line *out);
+
+/* Longest capture line kept (with its newline and NUL). */
+#define BLE_CAPTURE_LINE_MAX 512u
+
+/* Read the next line of a capture file into buf (size bytes, at least 2).
+ * A line that does not fit is read to its end and reported as one line
+ * with *too_long set, so the line numbers after it stay right.  1 for a
+ * line, 0 at the end of the file. */
+int ble_capture_read_line(FILE *f, char *buf, size_t size, int *too_long);
 
 /* Format one line with its newline.  Returns the length, or -ENOSPC. */
 int ble_capture_format_line(char *buf, size_t size, int64_t time_ns,

@@ -48,7 +48,18 @@ def feed(env, stop):
 env = PrivateBluez()
 work = tempfile.mkdtemp(prefix="vicacq-ble-tools-")
 try:
+    # Without bluetoothd (and then without an adapter) scan and dump fail
+    # at once with the reason and a non-zero status (it was "0 devices",
+    # exit 0, after the whole duration).
+    for tool in (["scan", "--seconds", "5"], ["dump", "ble", "--seconds", "5", "-o", "-"]):
+        t0 = time.time()
+        r = subprocess.run([VICACQ] + tool, capture_output=True, text=True, timeout=20)
+        check(r.returncode != 0 and "bluetoothd is not running" in r.stderr and time.time() - t0 < 4,
+              "vicacq %s without bluetoothd: clear error, exit %d" % (tool[0], r.returncode))
     env.start_bluez()
+    r = subprocess.run([VICACQ, "scan", "--seconds", "5"], capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "BlueZ has no Bluetooth adapter" in r.stderr,
+          "vicacq scan without an adapter: clear error, exit %d" % r.returncode)
     env.mock("/").AddAdapter("hci0", "test", dbus_interface="org.bluez.Mock")
     env.mock("/").AddDevice("hci0", SOLAR, "SmartSolar HQ", dbus_interface="org.bluez.Mock")
     env.mock("/").AddDevice("hci0", SHUNT[0], "SmartShunt", dbus_interface="org.bluez.Mock")
