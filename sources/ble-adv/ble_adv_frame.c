@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ble_adv.h"
+#include "vq_hex.h"
 
 static const char *const status_names[BLE_ADV_STATUS_COUNT] = {
   [BLE_ADV_OK] = "decoded",
@@ -51,22 +52,9 @@ enum ble_adv_status ble_adv_parse_header(const uint8_t *data, size_t len,
   return BLE_ADV_OK;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 int ble_adv_parse_key(const char *hex, uint8_t key[16]) {
-  size_t i;
   if (hex == NULL || strlen(hex) != 32) return -EINVAL;
-  for (i = 0; i < 16; i++) {
-    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return -EINVAL;
-    key[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return 0;
+  return vq_hex_bytes(hex, 16, key) == 0 ? 0 : -EINVAL;
 }
 
 int ble_addr_parse(const char *text, uint8_t addr[6]) {
@@ -75,19 +63,13 @@ int ble_addr_parse(const char *text, uint8_t addr[6]) {
   len = strlen(text);
   if (len == 17) {
     for (i = 0; i < 6; i++) {
-      int hi = hexval(text[3 * i]), lo = hexval(text[3 * i + 1]);
-      if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':')) return -EINVAL;
-      addr[i] = (uint8_t)(hi << 4 | lo);
+      if (vq_hex_bytes(text + 3 * i, 1, &addr[i]) != 0 || (i < 5 && text[3 * i + 2] != ':'))
+        return -EINVAL;
     }
     return 0;
   }
   if (len == 12) {
-    for (i = 0; i < 6; i++) {
-      int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-      if (hi < 0 || lo < 0) return -EINVAL;
-      addr[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return vq_hex_bytes(text, 6, addr) == 0 ? 0 : -EINVAL;
   }
   return -EINVAL;
 }

@@ -7,15 +7,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ble_adv_source.h"
 #include "ble_capture.h"
+#include "vq_replay.h"
 
-/* Capture lines handled per loop turn at speed 0 (keeps the loop live). */
-#define REPLAY_BATCH 256
-/* A replay at full speed can wait: it pauses while a sink it feeds is more
- * than half full rather than have its queue drop records. */
-#define REPLAY_BACKLOG_PAUSE 50
 
 struct ble_feed {
   struct ble_feed *next;
@@ -30,10 +27,10 @@ struct ble_feed {
   size_t nsrcs, capsrcs;
   struct ble_capture_line pending;
   int have_pending;
+  struct vq_replay pacing;
+  struct vq_replay_event event; /* of the pending line */
   unsigned long lineno;
-  unsigned passes;         /* completed rounds of a looping replay */
-  int64_t first_ns;        /* capture time of the round's first line */
-  uint64_t start_ms;       /* loop time it was replayed at */
+  unsigned long lines_this_pass; /* advertisement lines */
   int ended;
   void (*done)(struct ble_src *s);
   struct ble_src *done_src;
@@ -71,7 +68,7 @@ static int next_line(struct ble_feed *f) {
     if (rc == 0) return 0;
     if (rc < 0) {
       s->host->stat_add(s->ctx, "capture_bad_line", 1);
-      if (f->passes == 0) /* a looping replay says it once */
+      if (f->pacing.passes == 0) /* a looping replay says it once */
         ble_log(s, VQ_LOG_WARN, "%s:%lu: %s, skipped", f->path, f->lineno,
                 too_long ? "line too long for a capture line" : "not a capture line");
     }
@@ -95,72 +92,78 @@ static void schedule(struct ble_feed *f, uint64_t delay_ms) {
   }
 }
 
-static int backlog_high(const struct ble_feed *f) {
+/* The fullest sink queue any source of the feed writes to (percent), or -1
+ * when no host can tell. */
+static int backlog(const struct ble_feed *f) {
+  int most = -1;
   size_t i;
   for (i = 0; i < f->nsrcs; i++) {
     const struct ble_src *s = f->srcs[i];
-    if (VQ_HOST_HAS(s->host, backlog) && s->host->backlog(s->ctx) >= REPLAY_BACKLOG_PAUSE)
-      return 1;
+    if (VQ_HOST_HAS(s->host, backlog)) {
+      int b = s->host->backlog(s->ctx);
+      if (b > most) most = b;
+    }
   }
-  return 0;
+  return most;
+}
+
+static int64_t wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void rewind_feed(struct ble_feed *f) {
   size_t i;
   rewind(f->f);
   f->lineno = 0;
-  f->passes++;
-  f->first_ns = -1;
+  vq_replay_wrap(&f->pacing);
   /* The devices' repeat memory too, or nothing of the next round would
    * be emitted. */
   for (i = 0; i < f->nsrcs; i++) ble_rewind(f->srcs[i]);
 }
 
+/* Pacing, stamps and back-pressure are lib/replay's (doc/design.md §9.3).
+ * A capture carries the time of each advertisement: a replay that plays
+ * once gives readings those times; a looping one stands in for a live
+ * device and gives them the replay's own stamps, which go on increasing
+ * across the wraps. */
 static void step(struct ble_feed *f) {
-  int n;
+  unsigned n;
   if (f->ended || f->nsrcs == 0) return;
-  if (f->speed == 0 && backlog_high(f)) {
-    schedule(f, 0);
-    return;
-  }
-  for (n = 0; n < REPLAY_BATCH; n++) {
+  for (n = 0; n < VQ_REPLAY_BURST; n++) {
     struct ble_capture_line *l = &f->pending;
-    uint64_t now;
+    uint64_t wait = 0;
     size_t i;
     if (!f->have_pending) {
       if (next_line(f) != 0) {
-        if (f->loop && f->first_ns >= 0) {
+        if (f->loop && f->lines_this_pass > 0) {
+          f->lines_this_pass = 0;
           rewind_feed(f);
-          schedule(f, f->speed > 0 ? 1000 : 0);
-        } else {
-          feed_finish(f);
+          continue;
         }
+        feed_finish(f);
         return;
       }
+      f->lines_this_pass++;
       f->have_pending = 1;
-      if (f->first_ns < 0) {
-        f->first_ns = l->time_ns;
-        f->start_ms = uv_now(feed_loop(f));
-      }
+      f->event = vq_replay_place(&f->pacing, l->time_ns, uv_now(feed_loop(f)), wall_ns());
     }
-    now = uv_now(feed_loop(f)) - f->start_ms;
-    if (f->speed > 0) {
-      /* Real time (or a multiple): wait until the line is due. */
-      double due = (double)(l->time_ns - f->first_ns) / 1e6 / f->speed;
-      if (due > (double)now) {
-        schedule(f, (uint64_t)(due - (double)now) + 1);
-        return;
-      }
+    if ((wait = vq_replay_wait_ms(&f->pacing, &f->event, uv_now(feed_loop(f)))) > 0) {
+      schedule(f, wait);
+      return;
     }
     f->have_pending = 0;
-    /* A looping replay stands in for a live device: readings get the
-     * current time; otherwise the capture's own time. */
     for (i = 0; i < f->nsrcs && !f->ended; i++)
       ble_input(f->srcs[i], l->addr, NULL, l->has_rssi, l->rssi, l->data, l->len,
-                f->loop ? 0 : l->time_ns);
+                f->loop ? f->event.stamp_ns : l->time_ns);
     if (f->nsrcs == 0 || f->ended) return;
+    if (vq_replay_throttle(&f->pacing, backlog(f), &wait)) {
+      schedule(f, wait);
+      return;
+    }
   }
-  schedule(f, 0);
+  schedule(f, 0); /* give the loop a turn */
 }
 
 static void feed_closed(uv_handle_t *h) {
@@ -190,7 +193,7 @@ static struct ble_feed *feed_new(struct ble_src *s) {
   }
   f->speed = s->speed;
   f->loop = s->loop;
-  f->first_ns = -1;
+  vq_replay_init(&f->pacing, s->speed);
   /* uv_*_init cannot fail on a live loop. */
   uv_timer_init(loop, &f->timer);
   uv_idle_init(loop, &f->idle);
@@ -204,7 +207,7 @@ int ble_replay_join(struct ble_src *s) {
   struct ble_feed *f;
   int rc;
   for (f = feeds; f != NULL; f = f->next)
-    if (!f->ended && f->lineno == 0 && f->passes == 0 && strcmp(f->path, s->capture) == 0 &&
+    if (!f->ended && f->lineno == 0 && f->pacing.passes == 0 && strcmp(f->path, s->capture) == 0 &&
         f->speed == s->speed && f->loop == s->loop &&
         f->srcs[0]->host->loop(f->srcs[0]->ctx) == s->host->loop(s->ctx))
       break;

@@ -6,17 +6,11 @@
 
 #include "ble_adv.h"
 #include "ble_capture.h"
+#include "vq_hex.h"
 
 static const char *skip_space(const char *p) {
   while (*p == ' ' || *p == '\t') p++;
   return p;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 /* Seconds with an optional fraction, parsed exactly into nanoseconds. */
@@ -78,10 +72,10 @@ int ble_capture_parse_line(const char *line, struct ble_capture_line *out) {
   }
   p = skip_space(p);
   out->len = 0;
-  while (hexval(p[0]) >= 0) {
-    int hi = hexval(p[0]), lo = hexval(p[1]);
-    if (lo < 0 || out->len >= BLE_CAPTURE_MAX_DATA) return -EINVAL;
-    out->data[out->len++] = (uint8_t)(hi << 4 | lo);
+  while (vq_hex_digit((unsigned char)p[0]) >= 0) {
+    if (out->len >= BLE_CAPTURE_MAX_DATA || vq_hex_bytes(p, 1, &out->data[out->len]) != 0)
+      return -EINVAL;
+    out->len++;
     p += 2;
   }
   p = skip_space(p);

@@ -1,5 +1,5 @@
-/* Runs ble-adv sources against BlueZ on the (system) bus with the stand-in
- * host, for tests/test_bluez_mock.py:
+/* Runs ble-adv sources against BlueZ on the (system) bus on the shared
+ * test host (tests/lib), for tests/test_bluez_mock.py:
  *   bluez_probe SECONDS key=value... [-- key=value...]...
  * Each "--" starts another source; they share the process's scanner.
  * Prints "READING <source> <device> <quantity>=<value|NA>..." per reading
@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_host.h"
+#include <uv.h>
+
+#include "vqt_host.h"
 
 const struct vq_plugin *ble_adv_LTX_vq_plugin_entry(const uint16_t *majors, size_t n);
 
@@ -18,17 +20,17 @@ const struct vq_plugin *ble_adv_LTX_vq_plugin_entry(const uint16_t *majors, size
 
 static int done;
 
-static void on_reading(const char *id, const struct fh_reading *r) {
-  int i;
-  printf("READING %s %s", id, r->device);
+static void on_reading(void *arg, const struct vq_reading *r) {
+  uint32_t i;
+  printf("READING %s %s", (const char *)arg, r->device);
   for (i = 0; i < r->nrecords; i++) {
-    const struct fh_record *x = &r->records[i];
+    const struct vq_record *x = VQ_READING_RECORD(r, i);
     if (x->flags & VQ_RECORD_NA)
       printf(" %s=NA", x->quantity);
     else if (x->type == VQ_VALUE_DOUBLE)
-      printf(" %s=%g", x->quantity, x->f64);
+      printf(" %s=%g", x->quantity, x->value.f64);
     else
-      printf(" %s=%lld", x->quantity, (long long)x->i64);
+      printf(" %s=%lld", x->quantity, (long long)x->value.i64);
   }
   printf("\n");
   fflush(stdout);
@@ -49,7 +51,9 @@ int main(int argc, char **argv) {
   static const uint16_t majors[] = {VQ_ABI_MAJOR};
   const struct vq_plugin *p = ble_adv_LTX_vq_plugin_entry(majors, 1);
   const char *kv[MAX_SOURCES][40];
-  struct fh *h[MAX_SOURCES];
+  static char ids[MAX_SOURCES][8];
+  struct vqt_host *h[MAX_SOURCES];
+  uv_loop_t loop;
   int ns = 1, nkv[MAX_SOURCES] = {0}, i, stopped = 0;
   uv_signal_t sig;
   uv_timer_t end;
@@ -71,31 +75,33 @@ int main(int argc, char **argv) {
     kv[ns - 1][nkv[ns - 1]++] = eq + 1;
   }
   setvbuf(stderr, NULL, _IOLBF, 0);
-  fh_on_emit(on_reading);
+  /* The test reads the sources' log lines from stderr. */
+  setenv("VQT_VERBOSE", "1", 0);
+  if (p == NULL || uv_loop_init(&loop) != 0) return 1;
   for (i = 0; i < ns; i++) {
-    char id[8];
     int rc;
     kv[i][nkv[i]] = NULL;
-    snprintf(id, sizeof id, "s%d", i + 1);
-    h[i] = fh_new(p, id, kv[i]);
-    if ((rc = fh_create_start(h[i])) != 0) {
-      fprintf(stderr, "source %s did not start: %d\n", id, rc);
+    snprintf(ids[i], sizeof ids[i], "s%d", i + 1);
+    if ((h[i] = vqt_host_new(&loop, p, VQ_KIND_SOURCE, ids[i], kv[i])) == NULL) return 1;
+    vqt_host_on_emit(h[i], on_reading, ids[i]);
+    if ((rc = vqt_host_start(h[i])) != 0) {
+      fprintf(stderr, "source %s did not start: %d\n", ids[i], rc);
       return 1;
     }
   }
-  uv_signal_init(fh_loop(), &sig);
+  uv_signal_init(&loop, &sig);
   uv_signal_start(&sig, on_signal, SIGTERM);
-  uv_timer_init(fh_loop(), &end);
+  uv_timer_init(&loop, &end);
   uv_timer_start(&end, on_end, (uint64_t)(atof(argv[1]) * 1000), 0);
-  while (!done) uv_run(fh_loop(), UV_RUN_ONCE);
+  while (!done) uv_run(&loop, UV_RUN_ONCE);
   for (i = 0; i < ns; i++) {
-    if (fh_stop_destroy(h[i]) == 0) stopped++;
-    fh_free(h[i]);
+    if (vqt_host_stop(h[i]) == 0) stopped++;
+    vqt_host_free(h[i]);
   }
   uv_close((uv_handle_t *)&sig, NULL);
   uv_close((uv_handle_t *)&end, NULL);
-  uv_run(fh_loop(), UV_RUN_DEFAULT);
+  uv_run(&loop, UV_RUN_DEFAULT);
   printf("STOPPED %d\n", stopped);
   /* Every handle is closed: the loop closes cleanly. */
-  return uv_loop_close(fh_loop()) == 0 && stopped == ns ? 0 : 1;
+  return uv_loop_close(&loop) == 0 && stopped == ns ? 0 : 1;
 }

@@ -8,16 +8,13 @@
 #include <stdint.h>
 
 #include "ble_adv.h"
+#include "vq_hex.h"
 #include "vqtest.h"
 
+/* 2 * n hex digits, exactly: n, else -1. */
 static int hex_bytes(const char *hex, uint8_t *out, size_t size) {
-  size_t n = strlen(hex), i;
-  if (n % 2 || n / 2 > size) return -1;
-  for (i = 0; i < n / 2; i++) {
-    unsigned v;
-    if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-    out[i] = (uint8_t)v;
-  }
+  size_t n = strlen(hex);
+  if (n % 2 || n / 2 > size || vq_hex_bytes(hex, n / 2, out) != 0) return -1;
   return (int)(n / 2);
 }
 
