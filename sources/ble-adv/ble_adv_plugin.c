@@ -107,6 +107,18 @@ static int read_options(const struct vq_host *host, struct vq_ctx *ctx, struct b
   if (v != NULL && v[0] != '\0' && access(v, R_OK) != 0) {
     cfg_problem(host, ctx, "capture", "cannot read %s: %s", v, strerror(errno));
     bad = 1;
+  } else if (v == NULL || v[0] == '\0') {
+    double speed = 0;
+    int loop = 0;
+    /* Pacing belongs to replays (doc/design.md §9.3). */
+    if (host->cfg_double(ctx, "speed", &speed) == 0 && speed != 0) {
+      cfg_problem(host, ctx, "speed", "only a replay (capture = FILE) has a speed");
+      bad = 1;
+    }
+    if (host->cfg_bool(ctx, "loop", &loop) == 0 && loop) {
+      cfg_problem(host, ctx, "loop", "only a replay (capture = FILE) can loop");
+      bad = 1;
+    }
   }
   if (s != NULL) {
     s->mode = m;

@@ -244,7 +244,7 @@ static void test_dump(void) {
 }
 
 static void test_errors(void) {
-  static const char *const no_key[] = {"speed", "1", NULL};
+  static const char *const no_key[] = {"adapter", "hci0", NULL};
   static const char *const bad_addr[] = {"key", SHUNT_KEY, "address", "C0:3B:98", NULL};
   static const char *const bad_key[] = {"key", "zzf4d0995b7d1e176c0c33ecb9e70dcd", NULL};
   static const char *const bad_known[] = {"mode", "scan", "known_addresses", "nope", NULL};

@@ -39,6 +39,7 @@ static void test_check(void) {
   static const char *const bad_known[] = {"mode", "scan", "known_addresses",
                                           "C0:3B:98:00:00:01, nope", NULL};
   static const char *const no_key[] = {"capture", CAPTURE, NULL};
+  static const char *const live_pacing[] = {"key", SHUNT_KEY, "speed", "2", "loop", "yes", NULL};
   static const char *const good[] = {"key", SHUNT_KEY, "address", "C0:3B:98:00:00:01",
                                      "capture", CAPTURE, NULL};
   struct vqt_host *h = host(bad);
@@ -56,6 +57,11 @@ static void test_check(void) {
   h = host(no_key);
   CHECK_INT(vqt_host_check(h), -EINVAL);
   CHECK_INT(vqt_host_errors(h, "key 'key': key (or key_file) is required"), 1);
+  vqt_host_free(h);
+  h = host(live_pacing);
+  CHECK_INT(vqt_host_check(h), -EINVAL);
+  CHECK_INT(vqt_host_errors(h, "key 'speed': only a replay"), 1);
+  CHECK_INT(vqt_host_errors(h, "key 'loop': only a replay"), 1);
   vqt_host_free(h);
   h = host(good);
   CHECK_INT(vqt_host_check(h), 0);
