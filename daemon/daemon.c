@@ -181,7 +181,7 @@ static void close_daemon_handles(struct vq_daemon *d) {
  * move the shutdown along its states. */
 static void check_progress(struct vq_daemon *d) {
   struct vq_ctx **p, *c;
-  int all_stopped = 1, flushed = 1;
+  int all_stopped = 1, flushed = 1, restarted = 0;
 
   for (p = &d->instances; (c = *p) != NULL;) {
     if (c->retiring && c->state == VQ_INST_STARTED && c->sink != NULL &&
@@ -192,12 +192,21 @@ static void check_progress(struct vq_daemon *d) {
     }
     if (c->removed && c->state == VQ_INST_STOPPED && c->open_handles == 0 &&
         d->state == VQ_DAEMON_RUNNING) {
+      struct vq_ctx *w;
       *p = c->next;
+      /* What waited for it to stop (reload.c, restore_previous). */
+      for (w = d->instances; w != NULL; w = w->next)
+        if (w->start_after == c) {
+          w->start_after = NULL;
+          if (w->seq < c->seq) w->seq = c->seq;
+          if (vq_instance_start(w) == 0) restarted = 1;
+        }
       vq_instance_free(d, c);
       continue;
     }
     p = &c->next;
   }
+  if (restarted) vq_daemon_compile_routes(d);
 
   switch (d->state) {
   case VQ_DAEMON_STOPPING_SOURCES:
@@ -371,6 +380,7 @@ int vq_daemon_start_created(struct vq_daemon *d, int first_failure) {
   for (order = 0; order <= max; order++)
     for (c = d->instances; c != NULL && !(first_failure && failed); c = c->next)
       if (c->section != NULL && !c->removed && c->state == VQ_INST_CREATED &&
+          c->start_after == NULL &&
           vq_kind_row_of(c->section->kind)->start_order == order &&
           vq_instance_start(c) != 0)
         failed++;

@@ -70,6 +70,9 @@ struct vq_ctx {
   int retiring; /* removed by a reload: drain, then stop */
   uint64_t retire_deadline_ms;
   int removed;  /* stop then destroy (reload) */
+  int reload_fresh; /* created by the reload under way */
+  struct vq_ctx *start_after; /* start once this one has stopped (a reload
+                                 that restores the previous section) */
 
   struct vq_ctx *next;
 };

@@ -53,6 +53,34 @@ static void discard_fresh(struct vq_daemon *d, struct vq_ctx *fresh) {
   }
 }
 
+/* A new section that could not start: the instance it replaced comes
+ * back with its previous section once it has stopped, so that a failure
+ * keeps the pipeline as it was (a new instance that replaced nothing just
+ * stays down). */
+static void restore_previous(struct vq_daemon *d, struct vq_ctx *failed) {
+  struct vq_ctx *o, *r;
+  for (o = d->instances; o != NULL; o = o->next)
+    if (o != failed && o->kind == failed->kind && o->removed &&
+        o->pipeline != failed->pipeline && strcmp(o->id, failed->id) == 0 &&
+        o->start_after == NULL)
+      break;
+  if (o == NULL) return;
+  r = vq_instance_new(d, o->pipeline, o->section);
+  if (r == NULL || r->removed) {
+    vq_log(VQ_LOG_ERROR, o->label,
+           "its new section could not start, nor its previous one be "
+           "created again: it stays down");
+    if (r != NULL) vq_instance_append(d, r);
+    return;
+  }
+  r->seq = o->seq;
+  r->start_after = o;
+  vq_instance_append(d, r);
+  vq_log(VQ_LOG_WARN, o->label,
+         "its new section could not start: it goes on with its previous "
+         "one (from %s:%d)", o->pipeline->path, o->section->line);
+}
+
 /* SIGHUP.  Every instance the new file needs is created before anything
  * running is touched, so a file the plugins refuse leaves the pipeline as
  * it was.  A kept instance stays on the pipeline (and section) it was
@@ -134,6 +162,7 @@ void vq_daemon_reload(struct vq_daemon *d) {
       if (old_c->kind == c->kind && old_c->removed &&
           strcmp(old_c->id, c->id) == 0 && old_c->seq > c->seq)
         c->seq = old_c->seq;
+    c->reload_fresh = 1;
     vq_instance_append(d, c);
     started++;
   }
@@ -141,6 +170,11 @@ void vq_daemon_reload(struct vq_daemon *d) {
   /* Sinks before sources (the kinds' start_order), so that nothing is
    * emitted into nowhere. */
   vq_daemon_start_created(d, 0);
+  for (c = d->instances; c != NULL; c = c->next) {
+    if (!c->reload_fresh) continue;
+    c->reload_fresh = 0;
+    if (c->removed) restore_previous(d, c);
+  }
   vq_daemon_compile_routes(d);
   vq_pipeline_unref(old);
   vq_info("reloaded %s: %u kept, %u started, %u stopped", d->path, kept,

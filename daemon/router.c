@@ -30,7 +30,8 @@ int vq_router_compile(struct vq_ctx *source, const struct vq_pipeline *p,
   for (sink = instances; sink != NULL; sink = sink->next) {
     struct vq_target t = {sink, NULL, 0, 0};
     int routed = 0, everything = 0;
-    if (sink->kind != VQ_KIND_SINK || sink->retiring) continue;
+    if (sink->kind != VQ_KIND_SINK || sink->retiring || sink->removed)
+      continue;
     for (r = 0; r < p->nroutes; r++) {
       const struct vq_route *route = &p->routes[r];
       if (!vq_glob_any(route->from, route->nfrom, source->id) ||
@@ -118,7 +119,8 @@ int vq_router_deliver(struct vq_ctx *source, const struct vq_reading *r,
   for (i = 0; i < source->ntargets; i++) {
     const struct vq_target *t = &source->targets[i];
     struct vq_item *it;
-    if (t->sink->sink == NULL || t->sink->retiring) continue;
+    if (t->sink->sink == NULL || t->sink->retiring || t->sink->removed)
+      continue;
     if (t->match == NULL) {
       if (all == NULL) {
         all = vq_item_copy(r, source->id, time_ns, seq, filter_all, source,
