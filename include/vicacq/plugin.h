@@ -536,7 +536,8 @@ struct vq_host {
  *  --port /dev/ttyUSB0 -o cap.txt` (-o is short for --output).  PLUGIN may
  *  be shortened to the part before its first '-' when that names one
  *  plugin with the tool ("ble" for "ble-adv"); `vicacq TOOL` without a
- *  plugin runs the tool of every plugin that has one, side by side.
+ *  plugin runs, side by side, the tool of every plugin that has one and
+ *  whose `required` keys the command line gives.
  *  The host builds a one-source pipeline: the plugin as source "TOOL", the
  *  tool's `preset` options, then the command line's (each key must be in
  *  `options`), validated against the plugin's schema and check() like any

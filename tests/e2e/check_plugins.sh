@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${top_builddir:?}"
-for d in sinks/mqtt sinks/influx sources/vedirect; do
+for d in sinks/mqtt sinks/influx sources/vedirect sources/ble-adv; do
   ls "$top_builddir/$d/"*.la >/dev/null 2>&1 || skip "$d was not built"
 done
-VICACQ_PLUGIN_PATH="$VICACQ_PLUGIN_PATH:$top_builddir/sinks/mqtt:$top_builddir/sinks/influx:$top_builddir/sources/vedirect"
+VICACQ_PLUGIN_PATH="$VICACQ_PLUGIN_PATH:$top_builddir/sinks/mqtt:$top_builddir/sinks/influx:$top_builddir/sources/vedirect:$top_builddir/sources/ble-adv"
 export VICACQ_PLUGIN_PATH
 
 cfg="$tmp/p.ini"
@@ -71,6 +71,12 @@ source vedirect "port = tcp://127.0.0.1:99999"
 refused "$cfg:3: [source.v] key 'port': 'tcp://127.0.0.1:99999': bad TCP port number"
 source vedirect "port = /dev/null" "capture = $tmp/none"
 refused "[source.v] key 'capture': give either port or capture, not both"
+
+note "ble-adv: a malformed key, a bad address"
+source ble-adv "address = C0:3B:98:12:34:56" "key = 0123456789abcdef"
+refused "$cfg:4: [source.v] key 'key': not 32 hexadecimal digits"
+source ble-adv "address = C0:3B:98:12:34" "key = 0123456789abcdef0123456789abcdef"
+refused "$cfg:3: [source.v] key 'address': 'C0:3B:98:12:34' is not a Bluetooth address"
 
 note "a file the checks accept starts"
 sink influx "url = http://127.0.0.1:1" "api = v2" "org = o" "bucket = b" "token = t"
