@@ -16,6 +16,7 @@
 #include "log.h"
 #include "plugin_check.h"
 #include "section_kind.h"
+#include "chain.h"
 #include "router.h"
 #include "sink_rt.h"
 #include "spool.h"
@@ -53,7 +54,7 @@ static void log_stats(struct vq_daemon *d) {
              (unsigned long long)vq_sink_rt_pending(c->sink),
              (unsigned long long)n->dropped, (unsigned long long)n->rejected,
              (unsigned long long)n->retries, (unsigned long long)n->lost);
-    } else {
+    } else if (c->kind == VQ_KIND_SOURCE) {
       vq_log(VQ_LOG_INFO, c->label, "readings: %llu",
              (unsigned long long)c->seq);
     }
@@ -75,6 +76,7 @@ void vq_daemon_compile_routes(struct vq_daemon *d) {
       vq_log(VQ_LOG_ERROR, c->label, "out of memory compiling routes");
   if (vq_router_compile(&d->internal, d->pipeline, d->instances) != 0)
     vq_error("out of memory compiling routes");
+  vq_chain_compile(d);
 }
 
 /* Emit vicacq.sink.ID.dropped for every sink whose count moved. */
@@ -215,6 +217,17 @@ static void check_progress(struct vq_daemon *d) {
           (c->state != VQ_INST_STOPPED || c->open_handles > 0))
         all_stopped = 0;
     if (!all_stopped) return;
+    /* Processors next: what they still hold (a window) reaches the sinks. */
+    d->state = VQ_DAEMON_STOPPING_PROCESSORS;
+    for (c = d->instances; c != NULL; c = c->next)
+      if (c->kind == VQ_KIND_PROCESSOR) vq_instance_stop(c);
+    /* fall through */
+  case VQ_DAEMON_STOPPING_PROCESSORS:
+    for (c = d->instances; c != NULL; c = c->next)
+      if (c->kind == VQ_KIND_PROCESSOR &&
+          (c->state != VQ_INST_STOPPED || c->open_handles > 0))
+        all_stopped = 0;
+    if (!all_stopped) return;
     d->state = VQ_DAEMON_FLUSHING;
     emit_drop_counts(d);
     uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
@@ -258,10 +271,27 @@ static void on_tick(uv_timer_t *t) {
 
 
 
+/* A derived source (group) is finished when every source feeding it is. */
+static void derived_finished(struct vq_daemon *d, struct vq_ctx *member) {
+  size_t i;
+  for (i = 0; i < member->nderived; i++) {
+    struct vq_ctx *g = member->derived[i], *m;
+    int all = 1;
+    for (m = d->instances; m != NULL; m = m->next) {
+      size_t k;
+      if (m->removed || m->kind != VQ_KIND_SOURCE) continue;
+      for (k = 0; k < m->nderived; k++)
+        if (m->derived[k] == g && !m->finished) all = 0;
+    }
+    if (all) vq_daemon_source_finished(d, g);
+  }
+}
+
 void vq_daemon_source_finished(struct vq_daemon *d, struct vq_ctx *ctx) {
   if (ctx->finished) return;
   ctx->finished = 1;
   vq_log(VQ_LOG_INFO, ctx->label, "finished");
+  derived_finished(d, ctx);
   vq_daemon_kick(d); /* the stop starts from the loop, not inside the plugin */
 }
 

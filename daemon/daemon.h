@@ -14,6 +14,7 @@
 enum vq_daemon_state {
   VQ_DAEMON_RUNNING = 0,
   VQ_DAEMON_STOPPING_SOURCES,
+  VQ_DAEMON_STOPPING_PROCESSORS, /* sources stopped; processors flush */
   VQ_DAEMON_FLUSHING,
   VQ_DAEMON_STOPPING_SINKS,
   VQ_DAEMON_DONE

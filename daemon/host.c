@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "chain.h"
 #include "daemon.h"
 #include "log.h"
 #include "router.h"
@@ -27,12 +28,24 @@ static void host_log(struct vq_ctx *ctx, int level, const char *fmt, ...) {
 
 static int host_emit(struct vq_ctx *ctx, const struct vq_reading *r) {
   int rc;
+  if (ctx->kind == VQ_KIND_PROCESSOR) {
+    /* A processor flushing in stop() still delivers. */
+    if (ctx->state != VQ_INST_STARTED && ctx->state != VQ_INST_STOPPING)
+      return 0;
+    rc = vq_chain_processor_emit(ctx, r);
+    if (rc == -EINVAL)
+      vq_log(VQ_LOG_ERROR, ctx->label, "plugin bug: malformed reading not "
+             "passed on");
+    vq_daemon_kick(ctx->daemon);
+    return rc;
+  }
   if (ctx->kind != VQ_KIND_SOURCE) {
     vq_log(VQ_LOG_ERROR, ctx->label, "plugin bug: emit from a sink");
     return -EINVAL;
   }
   if (ctx->state != VQ_INST_STARTED) return 0; /* stopping: dropped quietly */
-  rc = vq_router_deliver(ctx, r, r && r->time_ns ? r->time_ns : vq_realtime_ns());
+  rc = vq_chain_source_emit(ctx, r,
+                            r && r->time_ns ? r->time_ns : vq_realtime_ns());
   if (rc == -EINVAL)
     vq_log(VQ_LOG_ERROR, ctx->label,
            "plugin bug: malformed reading (no device, no records, or a "
@@ -232,6 +245,21 @@ static int host_cfg_bind(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
   return 0;
 }
 
+static int host_cfg_each(struct vq_ctx *ctx, const char *prefix,
+                         void (*fn)(void *arg, const char *key,
+                                    const char *value),
+                         void *arg) {
+  size_t i, n = strlen(prefix);
+  int count = 0;
+  for (i = 0; i < ctx->section->nkv; i++) {
+    const struct vq_kv *kv = &ctx->section->kv[i];
+    if (strncmp(kv->key, prefix, n) != 0) continue;
+    fn(arg, kv->key, kv->value);
+    count++;
+  }
+  return count;
+}
+
 /* "FILE:LINE: [kind.id] key 'k': why", at the key's own line (or the
  * section's when the key was not written: its default is what failed). */
 static void host_cfg_error(struct vq_ctx *ctx, const char *key,
@@ -366,4 +394,5 @@ const struct vq_host vq_host_table = {
     .cfg_error = host_cfg_error,
     .timer_again = host_timer_again,
     .cfg_bind = host_cfg_bind,
+    .cfg_each = host_cfg_each,
 };

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "intern.h"
 #include "log.h"
+#include "chain.h"
 #include "router.h"
 #include "section_kind.h"
 #include "sink_rt.h"
@@ -100,6 +101,8 @@ void vq_instance_free(struct vq_daemon *d, struct vq_ctx *ctx) {
     free(ctx->sink);
   }
   vq_router_clear(ctx);
+  vq_chain_clear(ctx);
+  free(ctx->scratch);
   for (i = 0; i < ctx->nstats; i++) free(ctx->stats[i].name);
   free(ctx->stats);
   vq_pipeline_unref(ctx->pipeline);

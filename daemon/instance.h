@@ -46,7 +46,7 @@ struct vq_ctx {
   struct vq_daemon *daemon;
   struct vq_pipeline *pipeline; /* holds a reference */
   struct vq_section *section;
-  int kind; /* VQ_KIND_SOURCE or VQ_KIND_SINK */
+  int kind; /* VQ_KIND_SOURCE, VQ_KIND_SINK or VQ_KIND_PROCESSOR */
   const char *id;  /* interned: outlives the instance */
   char label[80];  /* "source.shunt", the log prefix */
   const struct vq_plugin *plugin;
@@ -65,8 +65,23 @@ struct vq_ctx {
   struct vq_target *targets;
   size_t ntargets;
 
+  /* Sources and sinks: their processors, in order (chain.c). */
+  struct vq_ctx **chain;
+  size_t nchain;
+  /* Sources: the derived sources (group) their readings also feed. */
+  struct vq_ctx **derived;
+  size_t nderived;
+
+  /* Processors: the sink whose chain they are in (NULL: source chains),
+   * and scratch records for splitting readings by `match`. */
+  struct vq_ctx *chain_sink;
+  struct vq_record *scratch;
+  size_t scratch_cap;
+  int busy; /* inside process(): a nested call uses its own buffers */
+
   /* Sinks. */
   struct vq_sink_rt *sink;
+  struct vq_item *chain_item; /* the item running through the chain now */
   int retiring; /* removed by a reload: drain, then stop */
   uint64_t retire_deadline_ms;
   int removed;  /* stop then destroy (reload) */

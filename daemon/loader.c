@@ -89,7 +89,7 @@ int vq_loader_check_descriptor(const struct vq_plugin *p, const char *where,
   }
   if (p->name == NULL || p->create == NULL || p->destroy == NULL ||
       p->start == NULL || p->stop == NULL || p->options == NULL ||
-      (p->kinds & (VQ_KIND_SOURCE | VQ_KIND_SINK)) == 0) {
+      (p->kinds & (VQ_KIND_SOURCE | VQ_KIND_SINK | VQ_KIND_PROCESSOR)) == 0) {
     snprintf(err, errlen,
              "%s has an incomplete descriptor (name, kinds, options, create, "
              "start, stop and destroy are required)",
@@ -98,6 +98,11 @@ int vq_loader_check_descriptor(const struct vq_plugin *p, const char *where,
   }
   if ((p->kinds & VQ_KIND_SINK) && p->write == NULL) {
     snprintf(err, errlen, "%s is a sink without a write callback", where);
+    return -EPROTO;
+  }
+  if ((p->kinds & VQ_KIND_PROCESSOR) && vq_plugin_process(p) == NULL) {
+    snprintf(err, errlen, "%s is a processor without a process callback "
+             "(ABI 1.3)", where);
     return -EPROTO;
   }
   if (p->writables != NULL && p->command == NULL) {

@@ -36,6 +36,14 @@ size_t vq_loader_list(char ***names);
  * logged as a warning.  Returns how many failed. */
 size_t vq_loader_load_all(void);
 
+/* The process callback of a plugin built for ABI 1.3 or later (processors
+ * and derived sources), else NULL: older plugins had a reserved slot
+ * there. */
+static inline int (*vq_plugin_process(const struct vq_plugin *p))(
+    void *, const struct vq_reading *) {
+  return p->abi_minor >= 3 ? p->process : NULL;
+}
+
 /* The oldest descriptor size the host accepts: everything up to and
  * including command_result existed in ABI 1.0. */
 #define VQ_PLUGIN_MIN_SIZE                                                     \

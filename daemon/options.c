@@ -32,6 +32,17 @@ const struct vq_option vq_core_source_options[] = {
      "plugin that reads this source"},
     {"write.QUANTITY", VQ_OPT_STRING, 0, NULL, NULL, NO_BOUNDS,
      "MIN..MAX: allow commands setting QUANTITY within this range"},
+    {"process", VQ_OPT_STRING, VQ_OPT_LIST, NULL, NULL, NO_BOUNDS,
+     "[process.ID] sections run, in this order, on this source's readings "
+     "before routing"},
+    {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
+
+const struct vq_option vq_core_process_options[] = {
+    {"plugin", VQ_OPT_STRING, VQ_OPT_REQUIRED, NULL, NULL, NO_BOUNDS,
+     "processor plugin (calibrate, energy, average, deadband, ...)"},
+    {"match", VQ_OPT_STRING, VQ_OPT_LIST, "*", NULL, NO_BOUNDS,
+     "quantity globs the processor gets; the other records pass by "
+     "untouched"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
 const struct vq_option vq_core_sink_options[] = {
@@ -55,6 +66,9 @@ const struct vq_option vq_core_sink_options[] = {
      NO_BOUNDS,
      "when spooled readings are forced to disk: never, each second, or "
      "before each counts as kept"},
+    {"process", VQ_OPT_STRING, VQ_OPT_LIST, NULL, NULL, NO_BOUNDS,
+     "[process.ID] sections run, in this order, on what is routed to this "
+     "sink before it is queued"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL}};
 
 const struct vq_option vq_route_options[] = {
@@ -173,9 +187,16 @@ int vq_option_check(const struct vq_option *opt, const char *value, char *err,
 
 const struct vq_option *vq_option_find(const struct vq_option *opts,
                                        const char *key) {
-  for (; opts != NULL && opts->key != NULL; opts++)
-    if (strcmp(opts->key, key) == 0) return opts;
-  return NULL;
+  const struct vq_option *o, *prefix = NULL;
+  for (o = opts; o != NULL && o->key != NULL; o++) {
+    size_t n = strlen(o->key);
+    if (strcmp(o->key, key) == 0) return o;
+    /* "scale." matches "scale.battery.current" (ABI 1.3). */
+    if ((o->flags & VQ_OPT_PREFIX) && n > 0 && o->key[n - 1] == '.' &&
+        strncmp(o->key, key, n) == 0 && key[n] != '\0' && prefix == NULL)
+      prefix = o;
+  }
+  return prefix;
 }
 
 void vq_option_list_keys(const struct vq_option *a, const struct vq_option *b,

@@ -264,6 +264,7 @@ static void validate(struct parse_state *st) {
   for (i = 0; i < p->nsections; i++)
     if (p->sections[i].kind == VQ_SECTION_ROUTE)
       vq_route_build(st, &p->sections[i]);
+  if (st->errors == 0) vq_process_build(st);
   if (p->nroutes == 0 && st->errors == 0)
     report(st, 0, "no [route.ID] section: nothing would reach a sink");
   for (i = 0; i < p->nsections && st->errors == 0; i++) {
@@ -341,6 +342,10 @@ void vq_pipeline_free(struct vq_pipeline *p) {
     }
     for (j = 0; j < s->ngrants; j++) free(s->grants[j].quantity);
     free(s->grants);
+    for (j = 0; j < s->nchain; j++) free(s->chain[j]);
+    free(s->chain);
+    for (j = 0; j < s->nmatch; j++) free(s->match[j]);
+    free(s->match);
     free(s->kv);
     free(s->id);
     free(s->name);

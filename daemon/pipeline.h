@@ -12,7 +12,8 @@ enum vq_section_kind {
   VQ_SECTION_DAEMON = 1, /* [vicacq] */
   VQ_SECTION_SOURCE,     /* [source.ID] */
   VQ_SECTION_SINK,       /* [sink.ID] */
-  VQ_SECTION_ROUTE       /* [route.ID] */
+  VQ_SECTION_ROUTE,      /* [route.ID] */
+  VQ_SECTION_PROCESS     /* [process.ID] (processors, ABI 1.3) */
 };
 
 /* One `key = value` line.  For secrets given as key_file, `key` is the
@@ -41,6 +42,12 @@ struct vq_section {
   const struct vq_plugin *plugin; /* sources and sinks */
   struct vq_grant *grants;        /* sources */
   size_t ngrants;
+  /* Sources and sinks: the ids of `process = a, b`, in order. */
+  char **chain;
+  size_t nchain;
+  /* Processors: the `match` globs (NULL: every quantity). */
+  char **match;
+  size_t nmatch;
 };
 
 /* Settings of the [vicacq] section. */
@@ -118,5 +125,6 @@ extern const struct vq_option vq_core_source_options[];
 extern const struct vq_option vq_core_sink_options[];
 extern const struct vq_option vq_daemon_options[];
 extern const struct vq_option vq_route_options[];
+extern const struct vq_option vq_core_process_options[];
 
 #endif

@@ -3,7 +3,8 @@
  *   pipeline_read.c  the INI grammar (sections, keys, comments)
  *   options.c        the core's option tables and value checks
  *   routes.c         [route.ID] sections and match globs
- *   secrets.c        KEY_file secrets */
+ *   secrets.c        KEY_file secrets
+ *   process_sections.c  processor chains ([process.ID], process = ...) */
 #ifndef VQ_PIPELINE_INT_H
 #define VQ_PIPELINE_INT_H
 
@@ -55,5 +56,15 @@ int vq_secret_read(const char *path, char **out, char *err, size_t errlen);
 
 /* Build the route of a validated [route.ID] section into st->p. */
 void vq_route_build(struct parse_state *st, struct vq_section *s);
+
+/* Split a validated list value into trimmed, malloc'd items (NULL and a
+ * count of 0 for an empty list or when out of memory). */
+char **vq_split_list(const char *value, size_t *count);
+
+/* The processing stage of a validated file (process_sections.c): each
+ * source's and sink's `process` chain and each processor's `match`, with
+ * their rules (a processor in one sink chain, or in source chains, never
+ * both; each member of a derived source a source of the file). */
+void vq_process_build(struct parse_state *st);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "router.h"
 #include "sink_rt.h"
 
@@ -127,7 +128,7 @@ int vq_router_deliver(struct vq_ctx *source, const struct vq_reading *r,
                            &err);
         if (all == NULL) return err;
       }
-      vq_sink_rt_push(t->sink->sink, all);
+      vq_chain_sink_push(t->sink, all);
       continue;
     }
     {
@@ -139,7 +140,7 @@ int vq_router_deliver(struct vq_ctx *source, const struct vq_reading *r,
       vq_item_unref(all);
       return err;
     }
-    vq_sink_rt_push(t->sink->sink, it);
+    vq_chain_sink_push(t->sink, it);
     vq_item_unref(it);
   }
   if (all == NULL && source->ntargets == 0) {

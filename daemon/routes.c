@@ -9,8 +9,7 @@
 #include "pipeline_int.h"
 #include "vocabulary.h"
 
-/* Split a validated list value into trimmed items. */
-static char **split_list(const char *value, size_t *count) {
+char **vq_split_list(const char *value, size_t *count) {
   char **items = NULL, *copy = strdup(value), *save = NULL, *tok;
   size_t n = 0;
   if (copy == NULL) return NULL;
@@ -94,9 +93,9 @@ void vq_route_build(struct parse_state *st, struct vq_section *s) {
   r = &p->routes[p->nroutes++];
   memset(r, 0, sizeof *r);
   r->id = strdup(s->id);
-  r->from = split_list(from->value, &r->nfrom);
-  r->to = split_list(to->value, &r->nto);
-  if (match != NULL) r->match = split_list(match->value, &r->nmatch);
+  r->from = vq_split_list(from->value, &r->nfrom);
+  r->to = vq_split_list(to->value, &r->nto);
+  if (match != NULL) r->match = vq_split_list(match->value, &r->nmatch);
   for (i = 0; i < r->nfrom; i++)
     if (count_matching(p, VQ_SECTION_SOURCE, r->from[i]) == 0 &&
         fnmatch(r->from[i], "vicacq", 0) != 0)

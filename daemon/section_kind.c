@@ -12,12 +12,18 @@ const struct vq_kind_row vq_kind_rows[] = {
      .core_options = vq_daemon_options, .start_order = -1},
     {.section = VQ_SECTION_SOURCE, .prefix = "source",
      .plugin_kind = VQ_KIND_SOURCE, .core_options = vq_core_source_options,
-     .start_order = 1, .required = 1, .has_grants = 1, .has_id = 1,
+     .start_order = 2, .required = 1, .has_grants = 1, .has_id = 1,
      /* the daemon's own records (vicacq.sink.ID.dropped) */
      .reserved_id = "vicacq"},
     {.section = VQ_SECTION_SINK, .prefix = "sink", .plugin_kind = VQ_KIND_SINK,
      .core_options = vq_core_sink_options, .start_order = 0, .required = 1,
      .has_queue = 1, .has_id = 1},
+    /* Processors start after the sinks they feed and before the sources
+     * that feed them, and stop between the two, so what they still hold
+     * is delivered. */
+    {.section = VQ_SECTION_PROCESS, .prefix = "process",
+     .plugin_kind = VQ_KIND_PROCESSOR, .core_options = vq_core_process_options,
+     .start_order = 1, .has_id = 1},
     {.section = VQ_SECTION_ROUTE, .prefix = "route",
      .core_options = vq_route_options, .start_order = -1, .has_id = 1},
     {.prefix = NULL}};

@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major this header describes. */
 #define VQ_ABI_MAJOR 1
 /** ABI minor this header describes (number of append-only revisions). */
-#define VQ_ABI_MINOR 2
+#define VQ_ABI_MINOR 3
 /** First field of every plugin descriptor: "VQPL". */
 #define VQ_PLUGIN_MAGIC 0x5651504cu
 
@@ -278,6 +278,12 @@ enum vq_option_type {
 /** Option flags. */
 #define VQ_OPT_REQUIRED 0x1u /**< the key must be present */
 #define VQ_OPT_LIST 0x2u     /**< comma-separated list of the type */
+/** (ABI 1.3) The entry's key is a prefix ending in '.': every key that
+ *  starts with it and goes on ("scale.battery.current" for "scale.") is
+ *  valid, with the entry's type; the plugin lists them with
+ *  vq_host.cfg_each.  The host reads this flag only from plugins built for
+ *  ABI 1.3 or later. */
+#define VQ_OPT_PREFIX 0x4u
 
 /** One key of a plugin's section.  The array ends with a zeroed entry. */
 struct vq_option {
@@ -473,7 +479,9 @@ struct vq_host {
   /** Instance id ("shunt" for [source.shunt]). */
   const char *(*instance_id)(struct vq_ctx *ctx);
 
-  /** Directory for the plugin's state (may not exist yet), or NULL. */
+  /** Directory for the plugin's state (may not exist yet: create it), or
+   *  NULL.  One directory for every instance of every plugin: name files
+   *  after the plugin and instance_id ("energy.meters.state"). */
   const char *(*state_dir)(struct vq_ctx *ctx);
 
   /* ---- ABI 1.1 ---- */
@@ -514,6 +522,16 @@ struct vq_host {
    *  (a plugin bug, logged).  Callable from check() and create(). */
   int (*cfg_bind)(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
                   void *base);
+
+  /* ---- ABI 1.3 ---- */
+
+  /** Call fn(arg, key, value) for every key of the section that starts
+   *  with `prefix` (the keys of a VQ_OPT_PREFIX entry), in file order.
+   *  key and value live as cfg_string's do.  Returns how many there were.
+   *  Callable from check() and create(). */
+  int (*cfg_each)(struct vq_ctx *ctx, const char *prefix,
+                  void (*fn)(void *arg, const char *key, const char *value),
+                  void *arg);
 };
 
 /** Whether the host table has `member` (it is older than this header
@@ -529,6 +547,11 @@ struct vq_host {
 /** Plugin kinds (bits). */
 #define VQ_KIND_SOURCE 0x1u
 #define VQ_KIND_SINK 0x2u
+/** (ABI 1.3) A processor: [process.ID] sections, attached by name with
+ *  `process = a, b` to sources (run on the source's readings, before
+ *  routing) or to one sink (on what is routed to it).  See
+ *  vq_plugin.process. */
+#define VQ_KIND_PROCESSOR 0x4u
 
 /** A command-line tool of a plugin (ABI 1.2), run as
  *    vicacq TOOL PLUGIN [--KEY VALUE | KEY=VALUE ...] [-o FILE] [-c FILE]
@@ -650,8 +673,36 @@ struct vq_plugin {
   /** Command-line tools, ended by an entry with name == NULL; or NULL. */
   const struct vq_tool *tools;
 
+  /* ---- ABI 1.3 (read only when abi_minor >= 3) ---- */
+
+  /** Processors, and derived sources: one reading of the chain.
+   *
+   *  A processor (VQ_KIND_PROCESSOR) gets each reading of its chain after
+   *  the core applied the section's `match` globs: only the records they
+   *  select are in `reading` (the others go on past it untouched, as a
+   *  reading of their own); a reading none of whose records match does not
+   *  reach it.  `reading` and everything it points to are valid only during
+   *  the call; source, device and time_ns are set.  What the processor
+   *  passes on it hands to host->emit(ctx, r), at once or later (a window's
+   *  end, in stop() for what is still open): r->source must name the
+   *  source of the readings it came from (a processor keeps source and
+   *  device), r->time_ns is kept as given.  Emitting the very pointer it
+   *  was given passes the reading on without a copy.  What it does not
+   *  emit goes no further; a processor never blocks.  Processors in a sink
+   *  chain are stopped before the sink, after the sources, so what they
+   *  emit in stop() still reaches it.
+   *
+   *  A source plugin with process() is a derived source (the `group`
+   *  plugin): the core hands it the readings, after their source chains,
+   *  of the sources its `members` option names (a VQ_OPT_LIST of ids or
+   *  ID/DEVICE); it emits its own readings as any source does, and is
+   *  finished when every member is.
+   *
+   *  0, or -errno (logged; the reading goes no further). */
+  int (*process)(void *instance, const struct vq_reading *reading);
+
   /** Reserved for future minors; set to NULL. */
-  void *reserved[5];
+  void *reserved[4];
 };
 
 /** Signature of the entry point.  The host passes the ABI majors it can

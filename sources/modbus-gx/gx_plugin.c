@@ -320,7 +320,8 @@ static int gx_create(const struct vq_host *host, struct vq_ctx *ctx,
   gx->mode = strcmp(mode, "scan") == 0 ? GX_MODE_SCAN : GX_MODE_POLL;
   dir = host->state_dir(ctx);
   if (dir != NULL &&
-      snprintf(gx->cache_path, sizeof gx->cache_path, "%s/discovery", dir) >=
+      snprintf(gx->cache_path, sizeof gx->cache_path,
+               "%s/modbus-gx.%s.discovery", dir, host->instance_id(ctx)) >=
           (int)sizeof gx->cache_path)
     gx->cache_path[0] = '\0';
   gx->jobs_tail = &gx->jobs;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "intern.h"
 #include "value_parse.h"
 #include "vocabulary.h"
 #include "vqt_host_int.h"
@@ -133,13 +134,23 @@ static int h_emit(struct vq_ctx *ctx, const struct vq_reading *r) {
   size_t i;
   int rc;
   if (check_only_cfg(h, "emit")) return -EINVAL;
-  if (h->kind != VQ_KIND_SOURCE) {
+  if (h->kind != VQ_KIND_SOURCE && h->kind != VQ_KIND_PROCESSOR) {
     vqt_bug(h, "emit from a sink");
     return -EINVAL;
   }
-  if (h->phase != PH_STARTED) return 0; /* the core drops these quietly */
+  /* A processor still delivers what it flushes in stop(). */
+  if (h->phase != PH_STARTED &&
+      !(h->kind == VQ_KIND_PROCESSOR && h->phase == PH_STOPPING))
+    return 0; /* the core drops these quietly */
   if (r == NULL || r->nrecords == 0) rc = -EINVAL;
-  else rc = vqt_list_add(&h->readings, r, h->id, 0, h->seq + 1);
+  else if (h->kind == VQ_KIND_PROCESSOR && r->source == NULL) {
+    vqt_bug(h, "a processor's reading must keep its source");
+    return -EINVAL;
+  } else
+    rc = vqt_list_add(&h->readings, r,
+                      h->kind == VQ_KIND_PROCESSOR ? vq_intern(r->source) : h->id,
+                      h->kind == VQ_KIND_PROCESSOR ? r->time_ns : 0,
+                      h->seq + 1);
   if (rc == -EINVAL) {
     vqt_bug(h, "malformed reading (no device, no records, or a record without "
            "quantity or with an unknown type) not emitted");
@@ -229,10 +240,16 @@ static int h_timer_again(struct vq_ctx *ctx, struct vq_timer *timer,
 
 const struct vq_option *vqt_schema_option(const struct vqt_host *h,
                                              const char *key) {
-  const struct vq_option *o;
-  for (o = h->plugin->options; o != NULL && o->key != NULL; o++)
+  const struct vq_option *o, *prefix = NULL;
+  for (o = h->plugin->options; o != NULL && o->key != NULL; o++) {
+    size_t n = strlen(o->key);
     if (strcmp(o->key, key) == 0) return o;
-  return NULL;
+    /* ABI 1.3 prefix keys ("scale." for "scale.battery.current"). */
+    if ((o->flags & VQ_OPT_PREFIX) && n > 0 && o->key[n - 1] == '.' &&
+        strncmp(o->key, key, n) == 0 && key[n] != '\0' && prefix == NULL)
+      prefix = o;
+  }
+  return prefix;
 }
 
 const char *vqt_given(const struct vqt_host *h, const char *key) {
@@ -282,6 +299,24 @@ static int h_cfg_duration(struct vq_ctx *ctx, const char *key, uint64_t *out) {
   const char *v;
   int rc = lookup(H(ctx), key, &v);
   return rc ? rc : vq_parse_duration_ms(v, out);
+}
+
+static int h_cfg_each(struct vq_ctx *ctx, const char *prefix,
+                      void (*fn)(void *arg, const char *key, const char *value),
+                      void *arg) {
+  struct vqt_host *h = H(ctx);
+  size_t i, n = strlen(prefix);
+  int count = 0;
+  if (!h->in_check && !h->in_create) {
+    vqt_bug(h, "cfg_each outside check() and create()");
+    return 0;
+  }
+  for (i = 0; i < h->kv.n; i += 2)
+    if (strncmp(h->kv.v[i], prefix, n) == 0) {
+      fn(arg, h->kv.v[i], h->kv.v[i + 1]);
+      count++;
+    }
+  return count;
 }
 
 static int h_cfg_bind(struct vq_ctx *ctx, const struct vq_cfg_bind *table,
@@ -544,7 +579,10 @@ static const struct vq_quantity_info *h_quantity_info(struct vq_ctx *ctx,
                                                       const char *quantity) {
   struct vqt_host *h = H(ctx);
   const struct vq_quantity_info *q;
-  if (check_only_cfg(h, "quantity_info") || quantity == NULL) return NULL;
+  /* ABI 1.3 allows it in check() (a processor checks what it is given). */
+  if ((h->plugin->abi_minor < 3 && check_only_cfg(h, "quantity_info")) ||
+      quantity == NULL)
+    return NULL;
   if (h->plugin->abi_minor >= 2)
     for (q = h->plugin->quantities; q != NULL && q->name != NULL;
          q = (const struct vq_quantity_info *)(const void *)((const char *)q +
@@ -593,5 +631,6 @@ const struct vq_host vqt_table = {
     .cfg_error = h_cfg_error,
     .timer_again = h_timer_again,
     .cfg_bind = h_cfg_bind,
+    .cfg_each = h_cfg_each,
 };
 

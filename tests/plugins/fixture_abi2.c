@@ -10,7 +10,7 @@ static const struct vq_option options[] = {{NULL, 0, 0, NULL, NULL, 0, 0, NULL}}
 static const struct vq_plugin descriptor = {
     VQ_PLUGIN_MAGIC, 2, 3, sizeof(struct vq_plugin),
     "fixture-abi2", "2.0", "speaks only plugin ABI 2", VQ_KIND_SINK, options,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}};
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {NULL}};
 
 const struct vq_plugin *fixture_abi2_LTX_vq_plugin_entry(const uint16_t *majors,
                                                          size_t n);

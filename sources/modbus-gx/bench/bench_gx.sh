@@ -48,7 +48,6 @@ hz=$(getconf CLK_TCK)
 cycles=$(sed -n 's/.*poll_cycles: \([0-9]*\).*/\1/p' "$tmp/poll.err")
 us=$(sed -n 's/.*poll_us: \([0-9]*\).*/\1/p' "$tmp/poll.err")
 reqs=$(wc -l <"$tmp/sim.log")
-devices=$(grep -c . "$tmp/state/gx/discovery" 2>/dev/null || find "$tmp/state" -name discovery -exec grep -vc '^#' {} \;)
 awk -v c="$cycles" -v us="$us" -v r="$reqs" -v t="$ticks" -v hz="$hz" -v n=10 'BEGIN {
   cpu = t / hz
   printf "poll cycles: %d, requests per cycle: %.1f, ms per cycle: %.2f\n", c, r / c, us / c / 1000

@@ -72,6 +72,6 @@ n=$(grep -c '"device":"227","quantity":"battery.voltage"' "$tmp/auto.out")
 kill -TERM "$pid"
 wait_exit "$pid" 10
 expect_rc 0 "vicacq after the move"
-grep -q '^222 solarcharger$' "$tmp/state/gx/discovery" 2>/dev/null ||
-  grep -rq '^222 solarcharger$' "$tmp/state" || fail "the refreshed discovery was not kept"
+grep -q '^222 solarcharger$' "$tmp/state/modbus-gx.gx.discovery" ||
+  fail "the refreshed discovery was not kept"
 exit 0

@@ -50,8 +50,7 @@ if grep -q '"quantity":"gx\.[a-z0-9_]*\.reserved' "$out"; then fail "reserved em
 
 # The discovery was kept in state_dir and is reused: the second run sends
 # no probes.
-[ -s "$tmp/state/gx/discovery" ] || [ -n "$(find "$tmp/state" -name discovery)" ] ||
-  fail "no discovery file in state_dir"
+[ -s "$tmp/state/modbus-gx.gx.discovery" ] || fail "no discovery file in state_dir"
 before=$(requests sim)
 run 20 timeout --foreground --preserve-status -s TERM 2 "$VICACQ" -c "$tmp/gx.ini"
 second=$(( $(requests sim) - before ))
