@@ -148,7 +148,7 @@ EOF
 
 note "malformed pipeline files"
 base | sed 's/^count = 3/count = 3\ncolour = red/' >"$tmp/unknown_key.ini"
-bad unknown_key 4 "[source.fix] key 'colour': unknown key (known: plugin, write.QUANTITY, count,"
+bad unknown_key 4 "[source.fix] key 'colour': unknown key (known: plugin, write.QUANTITY, process, count,"
 
 base | sed 's/^count = 3/count = abc/' >"$tmp/wrong_type.ini"
 bad wrong_type 3 "[source.fix] key 'count': 'abc' is not an integer"
