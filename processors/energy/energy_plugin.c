@@ -16,6 +16,7 @@
 
 #include <vicacq/plugin.h>
 
+#include "energy_live.h"
 #include "energy_meter.h"
 #include "energy_state.h"
 
@@ -38,7 +39,8 @@ struct energy {
   struct vq_series_map *meters;   /* (source, device, power) */
   struct vq_series_map *cycles;   /* (source, device) */
   struct vq_timer *save_timer;
-  char path[4096], tmp_path[4200], dir[4096];
+  struct energy_live *live;       /* survives SIGKILL (energy_live.h) */
+  char path[4096], tmp_path[4200], dir[4096], live_path[4200];
   /* the save in flight */
   uv_fs_t req;
   char *text;
@@ -120,11 +122,12 @@ static int energy_check(const struct vq_host *host, struct vq_ctx *ctx) {
 
 /* ---- the state file ----------------------------------------------------- */
 
-static void load_state(struct energy *e) {
+/* 1 when the state file was there but corrupt (moved aside). */
+static int load_state(struct energy *e) {
   FILE *f = fopen(e->path, "r");
   char *text = NULL, err[160];
   size_t len = 0, cap = 0, n;
-  if (f == NULL) return; /* first start */
+  if (f == NULL) return 0; /* first start */
   for (;;) {
     if (len + 4096 > cap) {
       char *grown = realloc(text, cap = cap ? cap * 2 : 8192);
@@ -153,24 +156,74 @@ static void load_state(struct energy *e) {
     e->cycles = vq_series_new(sizeof(struct cycle_series));
     if (rename(e->path, aside) == 0)
       e->host->log(e->ctx, VQ_LOG_ERROR,
-                   "energy state file %s is corrupt (%s): kept as %s; the "
-                   "counters start again from zero", e->path,
-                   text ? err : "unreadable", aside);
+                   "energy state file %s is corrupt (%s): kept as %s",
+                   e->path, text ? err : "unreadable", aside);
     else
       e->host->log(e->ctx, VQ_LOG_ERROR,
                    "energy state file %s is corrupt (%s) and cannot be moved "
-                   "aside (%s); the counters start again from zero", e->path,
-                   text ? err : "unreadable", strerror(errno));
+                   "aside (%s)", e->path, text ? err : "unreadable",
+                   strerror(errno));
+    free(text);
+    return 1;
   }
   free(text);
+  return 0;
 }
 
 static void save_step(uv_fs_t *req);
 static void energy_save(struct energy *e);
 
+/* The live file's slots over what the state file said: counters only
+ * grow, so each takes the larger; the last sample is the newer one. */
+static void merge_live(void *arg, int slot, const char *source,
+                       const char *device, const char *input,
+                       const struct energy_meter *m,
+                       const struct cycle_counter *c) {
+  struct energy *e = arg;
+  if (m != NULL) {
+    struct energy_series *s = vq_series_get(e->meters, source, device, input, NULL);
+    if (s == NULL) return;
+    if (m->in_kwh > s->meter.in_kwh) s->meter.in_kwh = m->in_kwh;
+    if (m->out_kwh > s->meter.out_kwh) s->meter.out_kwh = m->out_kwh;
+    if (m->have_last && (!s->meter.have_last || m->last_ns >= s->meter.last_ns)) {
+      s->meter.have_last = 1;
+      s->meter.last_ns = m->last_ns;
+      s->meter.last_w = m->last_w;
+    }
+    if (m->gaps > s->meter.gaps) s->meter.gaps = m->gaps;
+    s->live_slot1 = slot + 1;
+  } else {
+    struct cycle_series *k = vq_series_get(e->cycles, source, device, NULL, NULL);
+    if (k == NULL) return;
+    if (c->cycles > k->counter.cycles) k->counter.cycles = c->cycles;
+    if (c->have_last && (!k->counter.have_last || c->last_ns >= k->counter.last_ns)) {
+      k->counter.have_last = 1;
+      k->counter.last_ns = c->last_ns;
+      k->counter.last_soc = c->last_soc;
+    }
+    k->live_slot1 = slot + 1;
+  }
+}
+
+/* The live copy's meters over the state file's; how many it had. */
+static size_t open_live(struct energy *e) {
+  int err = 0;
+  size_t before = vq_series_count(e->meters) + vq_series_count(e->cycles);
+  e->live = energy_live_open(e->live_path, &err);
+  if (e->live == NULL) {
+    e->host->log(e->ctx, VQ_LOG_WARN,
+                 "cannot map %s (%s): the counters of the last %llu s before "
+                 "a crash may be lost", e->live_path, strerror(-err),
+                 (unsigned long long)e->save_ms / 1000);
+    return 0;
+  }
+  energy_live_each(e->live, merge_live, e);
+  return vq_series_count(e->meters) + vq_series_count(e->cycles) - before;
+}
+
 /* The chain: open temp -> write -> fsync -> close -> rename -> fsync dir. */
-enum { ST_OPEN, ST_WRITE, ST_FSYNC, ST_CLOSE, ST_RENAME, ST_DIR_OPEN,
-       ST_DIR_FSYNC, ST_DIR_CLOSE };
+enum { ST_LIVE_FSYNC, ST_OPEN, ST_WRITE, ST_FSYNC, ST_CLOSE, ST_RENAME,
+       ST_DIR_OPEN, ST_DIR_FSYNC, ST_DIR_CLOSE };
 
 static void save_finish(struct energy *e, int status) {
   free(e->text);
@@ -206,6 +259,9 @@ static void next(struct energy *e, int state) {
   uv_buf_t buf;
   e->req.data = (void *)(intptr_t)state;
   switch (state) {
+  case ST_LIVE_FSYNC:
+    rc = uv_fs_fsync(loop, &e->req, energy_live_fd(e->live), save_step);
+    break;
   case ST_WRITE:
     buf = uv_buf_init(e->text, (unsigned)e->len);
     rc = uv_fs_write(loop, &e->req, e->fd, &buf, 1, 0, save_step);
@@ -241,6 +297,7 @@ static void save_step(uv_fs_t *req) {
     return;
   }
   switch (state) {
+  case ST_LIVE_FSYNC: next(e, ST_OPEN); break;
   case ST_OPEN: e->fd = result; next(e, ST_WRITE); break;
   case ST_WRITE:
     if ((size_t)result != e->len) {
@@ -272,7 +329,8 @@ static void energy_save(struct energy *e) {
     return;
   }
   e->saving = 1;
-  next(e, ST_OPEN);
+  /* The live copy first: the state file is then never newer than it. */
+  next(e, e->live != NULL ? ST_LIVE_FSYNC : ST_OPEN);
 }
 
 static void on_save_timer(void *arg) { energy_save(arg); }
@@ -324,8 +382,22 @@ static int energy_create(const struct vq_host *host, struct vq_ctx *ctx,
     snprintf(e->path, sizeof e->path, "%s/energy.%s.state", dir,
              host->instance_id(ctx));
     snprintf(e->tmp_path, sizeof e->tmp_path, "%s.tmp", e->path);
+    snprintf(e->live_path, sizeof e->live_path, "%s/energy.%s.live", dir,
+             host->instance_id(ctx));
     make_dirs(dir);
-    load_state(e);
+    {
+      int corrupt = load_state(e);
+      size_t live = open_live(e);
+      /* A corrupt state file with an intact live copy loses nothing; with
+       * neither, the counters start from zero, which Home Assistant reads
+       * as a meter reset. */
+      if (corrupt && live > 0)
+        host->log(ctx, VQ_LOG_WARN, "resumed %zu energy meters from the live "
+                  "copy %s", live, e->live_path);
+      else if (corrupt)
+        host->log(ctx, VQ_LOG_ERROR, "the energy counters start again from "
+                  "zero");
+    }
   } else {
     host->log(ctx, VQ_LOG_WARN, "no state_dir: the counters start from zero "
               "at every start");
@@ -372,6 +444,7 @@ static void energy_destroy(void *instance) {
   }
   vq_series_free(e->meters);
   vq_series_free(e->cycles);
+  energy_live_close(e->live);
   free(e->text);
   free(e->scratch);
   free(e);
@@ -434,6 +507,12 @@ static int energy_process(void *instance, const struct vq_reading *r) {
     gaps = s->meter.gaps;
     energy_meter_add(&s->meter, r->time_ns, watts, e->max_gap_ns);
     if (s->meter.gaps != gaps) e->host->stat_add(e->ctx, "gaps", 1);
+    /* In the live file before the value goes on (energy_live.h). */
+    if (e->live != NULL) {
+      if (s->live_slot1 == 0)
+        s->live_slot1 = energy_live_slot(e->live, r->source, r->device, in->power) + 1;
+      if (s->live_slot1 > 0) energy_live_put_meter(e->live, s->live_slot1 - 1, &s->meter);
+    }
     add(e->scratch, &n, in->out_in, s->meter.in_kwh);
     add(e->scratch, &n, in->out_out, s->meter.out_kwh);
     add(e->scratch, &n, in->out_net, energy_meter_net(&s->meter));
@@ -443,6 +522,11 @@ static int energy_process(void *instance, const struct vq_reading *r) {
         vq_series_get(e->cycles, r->source, r->device, NULL, NULL);
     if (c == NULL) return -ENOMEM;
     cycle_counter_add(&c->counter, r->time_ns, num(soc), e->max_gap_ns);
+    if (e->live != NULL) {
+      if (c->live_slot1 == 0)
+        c->live_slot1 = energy_live_slot(e->live, r->source, r->device, "") + 1;
+      if (c->live_slot1 > 0) energy_live_put_cycles(e->live, c->live_slot1 - 1, &c->counter);
+    }
     add(e->scratch, &n, "battery.cycles", c->counter.cycles);
     e->scratch[n - 1].unit = "";
   }

@@ -13,11 +13,13 @@
 /** What is kept per (source, device, input quantity). */
 struct energy_series {
   struct energy_meter meter;
+  int live_slot1; /* its slot in the live file + 1; 0: none yet */
 };
 
 /** And per (source, device) for battery.cycles. */
 struct cycle_series {
   struct cycle_counter counter;
+  int live_slot1;
 };
 
 /** The file's text for the meters (energy_series values) and cycle

@@ -130,13 +130,25 @@ static double value_of(struct vqt_host *h, const char *q) {
   return v;
 }
 
+/* Flip a byte of a file at offset off. */
+static void corrupt_at(const char *path, long off) {
+  FILE *f = fopen(path, "r+");
+  int c;
+  CHECK(f != NULL);
+  if (f == NULL) return;
+  fseek(f, off, SEEK_SET);
+  c = fgetc(f);
+  fseek(f, off, SEEK_SET);
+  fputc(c ^ 0x5a, f);
+  fclose(f);
+}
+
 static void test_energy(const char *dir) {
   const struct vq_plugin *p = energy_LTX_vq_plugin_entry(majors, 1);
   const char *kv[] = {"input", "battery.power, pv.power", "max_gap", "60s", NULL};
   struct vqt_host *h = host(p, VQ_KIND_PROCESSOR, "meters", kv);
   struct vqt_builder b;
-  char path[512];
-  FILE *f;
+  char path[512], live[512];
   int i;
   vqt_host_set_state_dir(h, dir);
   CHECK_INT(vqt_host_start(h), 0);
@@ -181,20 +193,29 @@ static void test_energy(const char *dir) {
   CHECK_INT(vqt_host_stop(h), 0);
   vqt_host_free(h);
 
-  /* A corrupt file is kept aside under another name, with an error
-   * naming it, and the counters start from zero. */
-  f = fopen(path, "r+");
-  CHECK(f != NULL);
-  if (f) {
-    fseek(f, 20, SEEK_SET);
-    fputc('#', f);
-    fclose(f);
-  }
+  /* A corrupt state file is kept aside under another name, with an error
+   * naming it; the live copy (intact) still has the counters. */
+  corrupt_at(path, 20);
   h = host(p, VQ_KIND_PROCESSOR, "meters", kv);
   vqt_host_set_state_dir(h, dir);
   CHECK_INT(vqt_host_start(h), 0);
-  CHECK(vqt_host_log_count(h, VQ_LOG_ERROR, "corrupt") == 1);
+  CHECK(vqt_host_log_count(h, VQ_LOG_ERROR, "is corrupt") == 1);
   CHECK(vqt_host_log_count(h, VQ_LOG_ERROR, ".corrupt-") == 1);
+  CHECK(vqt_host_log_count(h, VQ_LOG_WARN, "from the live copy") == 1);
+  vqt_build(&b, "shunt1", 4010 * S);
+  vqt_build_double(&b, "battery.power", 360);
+  feed(h, "shunt", &b);
+  CHECK_DBL(value_of(h, "battery.energy_in"), 0.361 + 0.001);
+  CHECK_INT(vqt_host_stop(h), 0);
+  vqt_host_free(h);
+  /* Both copies corrupt: the counters start from zero, said as such. */
+  corrupt_at(path, 20);
+  snprintf(live, sizeof live, "%s/energy.meters.live", dir);
+  for (i = 0; i < 4; i++) corrupt_at(live, 40 + 256 * i);
+  h = host(p, VQ_KIND_PROCESSOR, "meters", kv);
+  vqt_host_set_state_dir(h, dir);
+  CHECK_INT(vqt_host_start(h), 0);
+  CHECK(vqt_host_log_count(h, VQ_LOG_ERROR, "start again from zero") == 1);
   vqt_build(&b, "shunt1", 5000 * S);
   vqt_build_double(&b, "battery.power", 10);
   feed(h, "shunt", &b);
