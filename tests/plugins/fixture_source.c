@@ -57,6 +57,8 @@ static const struct vq_option options[] = {
     {"burst", VQ_OPT_INT, 0, "100", NULL, 1, 1e6,
      "readings per burst"},
     {"device", VQ_OPT_STRING, 0, "fixture1", NULL, 1, 0, "device id"},
+    {"names", VQ_OPT_STRING, VQ_OPT_LIST, NULL, NULL, 1, 0,
+     "quantities of the records, in turn (default fixture.value.N)"},
     {"finish", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
      "tell the daemon when count readings are out"},
     {"kinds", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
@@ -126,8 +128,23 @@ static int src_create(const struct vq_host *host, struct vq_ctx *ctx,
     return -EIO;
   }
   s->setpoint = 10;
-  for (i = 0; i < s->records; i++)
-    snprintf(s->names[i], sizeof s->names[i], "fixture.value.%d", (int)i);
+  {
+    /* names = a, b: the records' quantities in turn (the processors'
+     * benchmark feeds battery.power and friends). */
+    const char *names = host->cfg_string(ctx, "names");
+    char list[1024], *save = NULL, *tok, *given[MAX_RECORDS];
+    size_t n = 0;
+    if (names) {
+      snprintf(list, sizeof list, "%s", names);
+      for (tok = strtok_r(list, ", ", &save); tok && n < MAX_RECORDS;
+           tok = strtok_r(NULL, ", ", &save))
+        given[n++] = tok;
+    }
+    for (i = 0; i < s->records; i++) {
+      if (n > 0) snprintf(s->names[i], sizeof s->names[i], "%s", given[i % n]);
+      else snprintf(s->names[i], sizeof s->names[i], "fixture.value.%d", (int)i);
+    }
+  }
   *instance = s;
   return 0;
 }
