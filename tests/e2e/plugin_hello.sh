@@ -146,6 +146,54 @@ fi
 bad=$(grep -E -v -c '^\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z",' "$tmp/out")
 expect_eq "JSON lines without a valid time" "$bad" 0
 
+# ------------------------------------------------------------------
+note "the out-of-tree processor (examples/processor-scale), built the same way"
+mkdir "$tmp/scale"
+cp "$top_srcdir/examples/processor-scale/scale.c" \
+  "$top_srcdir/examples/processor-scale/Makefile" "$tmp/scale/"
+if ! (unset MAKEFLAGS MFLAGS MAKELEVEL GNUMAKEFLAGS CPPFLAGS; \
+      PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_LIBDIR="$pcdir" \
+      PKG_CONFIG_SYSROOT_DIR="$root" \
+      $MAKE -C "$tmp/scale" CFLAGS="-O2 -Wall -Wextra -Werror -H") \
+    >"$tmp/sbuild.log" 2>&1; then
+  cat "$tmp/sbuild.log" >&2
+  fail "building the processor example failed"
+fi
+expect_match "$tmp/sbuild.log" "^\\.+ $root$prefix/include/vicacq/plugin\\.h\$"
+expect_not_contains "$tmp/sbuild.log" "$top_srcdir/include"
+run 10 "$VICACQ" --plugin-path "$tmp/scale" --help-plugin scale
+expect_rc 0 "--help-plugin scale"
+expect_match "$tmp/out" '^scale 1\.0\.0 \(process, plugin ABI 1\.3\)$'
+cat >"$tmp/scale.ini" <<EOF
+[vicacq]
+plugin_path = $tmp/scale
+[source.fix]
+plugin = fixture-source
+count = 3
+records = 2
+process = double
+[process.double]
+plugin = scale
+match = fixture.value.1
+factor = 2.5
+[sink.out]
+plugin = stdout
+format = json
+[route.all]
+from = *
+to = out
+EOF
+run 20 "$VICACQ" -c "$tmp/scale.ini"
+expect_rc 0 "a pipeline with the scale processor"
+# The fixture's values: value.N of a reading is value.0 + N/100
+# (fixture_source.c); only value.1 is matched, so only it is scaled.
+grep '"quantity":"fixture.value.1"' "$tmp/out" | sed 's/.*"value":\([^,}]*\).*/\1/' >"$tmp/scaled"
+grep '"quantity":"fixture.value.0"' "$tmp/out" | sed 's/.*"value":\([^,}]*\).*/\1/' >"$tmp/plain"
+expect_eq "readings through the processor" "$(wc -l <"$tmp/scaled" | tr -d ' ')" 3
+paste "$tmp/plain" "$tmp/scaled" |
+  awk '{ d = $2 - ($1 + 0.01) * 2.5; if (d < -1e-9 || d > 1e-9) bad = 1 } END { exit bad }' ||
+  { paste "$tmp/plain" "$tmp/scaled" >&2; fail "fixture.value.1 was not scaled by 2.5 (or value.0 was)"; }
+
 # The installed daemon and its installed stdout sink run it too (when the
 # staged binary can run from there: it may need its libraries installed).
 bin="$root$prefix/bin/vicacq"
