@@ -5,8 +5,8 @@
 # (from the top of a configured build tree; default 60 s each, every
 # target).  A target is a file DIR/fuzz/fuzz_NAME.c defining
 # LLVMFuzzerTestOneInput, built by the rule fuzz/fuzz_NAME of DIR's
-# Makefile.  Its seeds are DIR/fuzz/corpus/fuzz_NAME/ or, failing that,
-# tests/fuzz/corpus/fuzz_NAME/; a dictionary DIR/fuzz/NAME.dict or
+# Makefile.  Its seeds are DIR/fuzz/corpus/fuzz_NAME/, tests/fuzz/corpus/
+# fuzz_NAME/ or DIR/fuzz/seeds-NAME/, the first that exists; a dictionary DIR/fuzz/NAME.dict or
 # DIR/fuzz/fuzz_NAME.dict is used when there is one.  New targets are
 # picked up without editing this file.  Prints one line per target and
 # "fuzz: N passed, N failed"; exits non-zero when a target fails to
@@ -40,7 +40,8 @@ for src in $targets; do
     fail=$((fail + 1)); continue
   fi
   seeds=""
-  for d in "$top_srcdir/$fdir/corpus/$name" "$top_srcdir/tests/fuzz/corpus/$name"; do
+  for d in "$top_srcdir/$fdir/corpus/$name" "$top_srcdir/tests/fuzz/corpus/$name" \
+           "$top_srcdir/$fdir/seeds-${name#fuzz_}"; do
     [ -d "$d" ] && { seeds=$d; break; }
   done
   if [ -z "$seeds" ] || [ -z "$(ls -A "$seeds")" ]; then
