@@ -36,7 +36,9 @@ import tempfile
 SCANNED = re.compile(
     r"(\.(c|h|py|sh|am|ac|md|ini|dict|1|3|5)|^Makefile\.am|^configure\.ac)$")
 PRUNED = {".git", "autom4te.cache", ".deps", ".libs", "_build", "_inst",
-          "corpus", "node_modules"}
+          "corpus", "node_modules",
+          # unpacked release tarballs of make deb and of CI's sanitizer build
+          "deb-build", "_ci"}
 
 SELF = os.path.join("doc", "check_refs.py")
 
