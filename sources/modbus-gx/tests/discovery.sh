@@ -46,6 +46,13 @@ for mode in current old; do
   kill "$sim_pid"
 done
 
+# The plugin's scan tool, through the core's generic tool runner.
+start_sim tool --system "$srcdir/tests/system.txt"
+run 30 "$VICACQ" scan modbus-gx --host 127.0.0.1 --port "$sim_port"
+expect_rc 0 "vicacq scan modbus-gx --host 127.0.0.1 --port $sim_port"
+expect_contains "$tmp/out" "units = 30, 33, 100, 204, 215, 223, 225, 227, 239, 246"
+kill "$sim_pid"
+
 # Old firmware: the poll splits the system block around its gaps and still
 # reads every value the firmware has.
 start_sim old --system "$srcdir/tests/system.txt" --old-firmware
