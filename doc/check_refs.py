@@ -15,7 +15,7 @@ Rules (doc/design.md §1):
   - The document must exist, and every cited section must be a heading of
     it (`## 5. Field layouts`, `### 5.2 0x02 Battery Monitor`).
   - README.md's "## Layout" and doc/design.md's "## 1. Layout" name every
-    folder of lib/, sources/ and sinks/ (`format/`), so they keep up with the
+    folder of lib/, sources/, sinks/, processors/ (`format/`), so they keep up with the
     tree.
   - Nothing cites the research notes outside the tree: no `../shared`,
     `DESIGN.md`, a `protocols/*.md` path not under doc/, a document name
@@ -140,9 +140,11 @@ def check_file(top, path, problems):
     return cited
 
 
-# The layout sections that must name every folder of lib/, sources/, sinks/.
+# The layout sections that must name every folder of these.
 LAYOUTS = [("README.md", "## Layout"), ("doc/design.md", "## 1. Layout")]
-LAYOUT_PARENTS = ("lib", "sources", "sinks")
+LAYOUT_PARENTS = ("lib", "sources", "sinks", "processors")
+# Folders every plugin folder may have (doc/design.md §1), not named one by one.
+LAYOUT_GENERIC = {"tests", "bench", "fuzz"}
 
 
 def layout_text(path, heading):
@@ -162,7 +164,7 @@ def layout_text(path, heading):
 
 
 def check_layouts(top, problems):
-    """Every folder under lib/, sources/ and sinks/ is named ("name/") in the
+    """Every folder under lib/, sources/, sinks/ and processors/ is named ("name/") in the
     README's layout and in doc/design.md §1."""
     folders = []
     for parent in LAYOUT_PARENTS:
@@ -170,7 +172,8 @@ def check_layouts(top, problems):
             names = sorted(os.listdir(os.path.join(top, parent)))
         except OSError:
             continue
-        folders += [(parent, n) for n in names if n not in PRUNED and
+        folders += [(parent, n) for n in names
+                    if n not in PRUNED and n not in LAYOUT_GENERIC and
                     os.path.isdir(os.path.join(top, parent, n))]
     for rel, heading in LAYOUTS:
         text = layout_text(os.path.join(top, rel), heading)
