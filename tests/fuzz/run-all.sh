@@ -5,8 +5,10 @@
 # (from the top of a configured build tree; default 60 s each, every
 # target).  A target is a file DIR/fuzz/fuzz_NAME.c defining
 # LLVMFuzzerTestOneInput, built by the rule fuzz/fuzz_NAME of DIR's
-# Makefile.  Its seeds are DIR/fuzz/corpus/fuzz_NAME/, tests/fuzz/corpus/
-# fuzz_NAME/ or DIR/fuzz/seeds-NAME/, the first that exists; a dictionary DIR/fuzz/NAME.dict or
+# Makefile.  Its seeds are the first that exists of DIR/fuzz/corpus/
+# fuzz_NAME/ (the convention), tests/fuzz/corpus/fuzz_NAME/, the forms
+# some targets use (DIR/fuzz/seeds-NAME/, DIR/fuzz/corpus_NAME/, also with
+# NAME's last word only) and a DIR/fuzz/corpus/ of plain files; a dictionary DIR/fuzz/NAME.dict or
 # DIR/fuzz/fuzz_NAME.dict is used when there is one.  New targets are
 # picked up without editing this file.  Prints one line per target and
 # "fuzz: N passed, N failed"; exits non-zero when a target fails to
@@ -40,10 +42,17 @@ for src in $targets; do
     fail=$((fail + 1)); continue
   fi
   seeds=""
+  short=${name#fuzz_}; last=${name##*_}
   for d in "$top_srcdir/$fdir/corpus/$name" "$top_srcdir/tests/fuzz/corpus/$name" \
-           "$top_srcdir/$fdir/seeds-${name#fuzz_}"; do
+           "$top_srcdir/$fdir/seeds-$short" "$top_srcdir/$fdir/seeds-$last" \
+           "$top_srcdir/$fdir/corpus_$short" "$top_srcdir/$fdir/corpus_$last"; do
     [ -d "$d" ] && { seeds=$d; break; }
   done
+  # A directory's one corpus/ holding the seeds themselves.
+  if [ -z "$seeds" ] && [ -d "$top_srcdir/$fdir/corpus" ] &&
+     [ -n "$(find "$top_srcdir/$fdir/corpus" -maxdepth 1 -type f)" ]; then
+    seeds=$top_srcdir/$fdir/corpus
+  fi
   if [ -z "$seeds" ] || [ -z "$(ls -A "$seeds")" ]; then
     echo "FAIL: $name: no seed corpus (add tests/fuzz/corpus/$name/)"
     fail=$((fail + 1)); continue
