@@ -285,6 +285,28 @@ static void test_repeats(void) {
   ble_adv_device_fini(&dev);
 }
 
+/* The reading's text arena holds every enum fallback and bitmask text a
+ * record can have: with every bit set (bitmasks full, enums unknown 0xFE)
+ * no text may be cut short. */
+static void test_text_room(void) {
+  unsigned t, i;
+  for (t = 0; t < 16; t++) {
+    const struct ble_layout *l = ble_adv_layout_by_type((uint8_t)t);
+    uint8_t payload[BLE_ADV_MAX_PAYLOAD];
+    struct ble_adv_reading r;
+    if (l == NULL) continue;
+    memset(payload, 0xFE, sizeof payload);
+    CHECK(ble_adv_decode((uint8_t)t, 0xA042, payload, l->min_len, &r) == 0, "decode %02x", t);
+    CHECK(r.text_used + VIC_CODE_TEXT_MAX <= sizeof r.text, "type %02x: %zu text bytes", t,
+          r.text_used);
+    for (i = 0; i < r.nrecords; i++)
+      if (r.records[i].type == VQ_VALUE_ENUM || r.records[i].type == VQ_VALUE_BITMASK)
+        CHECK((r.records[i].flags & VQ_RECORD_NA) ||
+                  (r.records[i].text != NULL && r.records[i].text[0] != '\0'),
+              "type %02x %s: no text", t, r.records[i].quantity);
+  }
+}
+
 int main(void) {
   unsigned t;
   int layouts = 0;
@@ -299,6 +321,7 @@ int main(void) {
   test_extremes();
   test_longer();
   test_repeats();
+  test_text_room();
   printf("round trips: %u nonces used\n", (unsigned)nonce);
   if (tu_failures) fprintf(stderr, "%d failures\n", tu_failures);
   return tu_failures ? 1 : 0;
