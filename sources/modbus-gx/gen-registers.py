@@ -61,7 +61,8 @@ for p, q in [("/Dc/0/Voltage", "battery.voltage"),
              ("/Soc", "battery.soc"),
              ("/State", "device.state"),
              ("/Mode", "device.mode"),
-             ("/Ac/ActiveIn/CurrentLimit", "ac_in.current_limit")]:
+             ("/Ac/ActiveIn/CurrentLimit", "ac_in.current_limit"),
+             ("/VebusError", "vebus.error")]:
     _name("vebus", p, q)
 for leaf, q in [("Voltage", "battery.voltage"), ("Current", "battery.current"),
                 ("Power", "battery.power"), ("Soc", "battery.soc"),
