@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mqtt_commands.h"
+#include "mqtt_discovery.h"
 #include "mqtt_topics.h"
 #include "vq_text.h"
 
@@ -122,6 +123,22 @@ int mqtt_command_parse_value(const char *payload, size_t len, double *out) {
   return 0;
 }
 
+int mqtt_command_parse(const char *payload, size_t len,
+                       const struct vq_label *labels, uint32_t nlabels,
+                       double *out) {
+  uint32_t i;
+  if (mqtt_command_parse_value(payload, len, out) == 0) return 0;
+  if (payload == NULL || len == 0) return -EINVAL;
+  for (i = 0; i < nlabels; i++) {
+    const char *l = labels[i].label;
+    if (l != NULL && strlen(l) == len && memcmp(l, payload, len) == 0) {
+      *out = (double)labels[i].code;
+      return 0;
+    }
+  }
+  return -EINVAL;
+}
+
 void mqtt_commands_message(struct mqtt_commands *c, const char *topic,
                            const void *payload, size_t len, int retained) {
   struct mqtt_device *d = NULL;
@@ -134,6 +151,8 @@ void mqtt_commands_message(struct mqtt_commands *c, const char *topic,
   double value = 0;
   int64_t ticket;
   int have_value;
+  const struct vq_label *labels = NULL;
+  uint32_t nlabels = 0;
 
   if (e == NULL) {
     char src[128], dev[128], q[128];
@@ -151,7 +170,8 @@ void mqtt_commands_message(struct mqtt_commands *c, const char *topic,
   if (result_topic == NULL) return;
   memcpy(result_topic, topic, tlen - 3);
   strcpy(result_topic + tlen - 3, "result");
-  have_value = mqtt_command_parse_value(payload, len, &value) == 0;
+  if (e->type == VQ_VALUE_ENUM) labels = mqtt_disc_labels(e->info, &nlabels);
+  have_value = mqtt_command_parse(payload, len, labels, nlabels, &value) == 0;
 
   if (retained) {
     c->host->log(c->ctx, VQ_LOG_WARN,
@@ -164,10 +184,12 @@ void mqtt_commands_message(struct mqtt_commands *c, const char *topic,
     return;
   }
   if (!have_value) {
-    c->host->log(c->ctx, VQ_LOG_WARN, "command on %s refused: not a number",
-                 topic);
-    publish_result(c, result_topic, 0, "refused", 0, 0,
-                   "payload is not a number");
+    /* The payload is not echoed: it may be anything, not even UTF-8. */
+    const char *why = nlabels > 0 ? "payload is neither a number nor a label "
+                                    "of the quantity"
+                                  : "payload is not a number";
+    c->host->log(c->ctx, VQ_LOG_WARN, "command on %s refused: %s", topic, why);
+    publish_result(c, result_topic, 0, "refused", 0, 0, why);
     free(result_topic);
     return;
   }

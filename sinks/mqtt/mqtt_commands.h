@@ -36,6 +36,16 @@ struct mqtt_commands {
  * hex, no inf/nan, no bytes after it (a NUL included).  0 or -EINVAL. */
 int mqtt_command_parse_value(const char *payload, size_t len, double *out);
 
+/* A command payload for a quantity with the label set labels[0..nlabels)
+ * (NULL/0: none): what mqtt_command_parse_value takes, or exactly one of
+ * the labels as Home Assistant's select sends it ("ess_with_phase_compensation",
+ * no quotes, no spaces), which gives its code.  A label is matched only
+ * when the payload is not a number, and only against the quantity's own
+ * set.  0 or -EINVAL. */
+int mqtt_command_parse(const char *payload, size_t len,
+                       const struct vq_label *labels, uint32_t nlabels,
+                       double *out);
+
 void mqtt_commands_init(struct mqtt_commands *c, const struct vq_host *host,
                         struct vq_ctx *ctx, const struct mqtt_out *out,
                         struct mqtt_registry *reg, const char *base);

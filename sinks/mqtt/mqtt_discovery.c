@@ -89,9 +89,30 @@ int mqtt_ha_binary_class_ok(const char *device_class) {
   return 0;
 }
 
+int mqtt_disc_label_granted(const struct mqtt_disc_entity *e,
+                            const struct vq_label *l) {
+  return l->label != NULL && l->label[0] != '\0' && (double)l->code >= e->min &&
+         (double)l->code <= e->max;
+}
+
+/* How many labels of a writable enum's set lie inside its grant. */
+static uint32_t granted_labels(const struct mqtt_disc_entity *e) {
+  uint32_t i, n, k = 0;
+  const struct vq_label *labels = mqtt_disc_labels(e->info, &n);
+  for (i = 0; i < n; i++) k += (uint32_t)mqtt_disc_label_granted(e, &labels[i]);
+  return k;
+}
+
+const char *mqtt_disc_number_mode(const struct mqtt_disc_entity *e) {
+  double step = e->step >= 0.001 ? e->step : 0.001;
+  return (e->max - e->min) / step > MQTT_DISC_SLIDER_MAX ? "box" : "slider";
+}
+
 const char *mqtt_disc_component(const struct mqtt_disc_entity *e) {
   if (e->writable && (e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT))
     return "number";
+  if (e->writable && e->type == VQ_VALUE_ENUM && granted_labels(e) > 0)
+    return "select";
   if (e->type == VQ_VALUE_BOOL) return "binary_sensor";
   return "sensor";
 }
@@ -303,6 +324,8 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
   const char *sc = info ? info->ha_state_class : NULL;
   const char *unit = has_text(e->unit) ? e->unit : NULL;
   int numeric = e->type == VQ_VALUE_DOUBLE || e->type == VQ_VALUE_INT;
+  int select = strcmp(component, "select") == 0;
+  int control = select || strcmp(component, "number") == 0;
   const struct vq_label *labels = NULL;
   uint32_t nlabels = 0, i;
   struct vq_text s;
@@ -318,7 +341,8 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
      * a label set stays a plain text sensor (options are never learned
      * from values: the config would change under HA's feet). */
     labels = mqtt_disc_labels(info, &nlabels);
-    dc = nlabels > 0 ? "enum" : NULL;
+    /* A select has options but no device class (HA's select schema). */
+    dc = nlabels > 0 && !select ? "enum" : NULL;
     sc = NULL;
     unit = NULL;
   } else if (!numeric) { /* bitmask labels, strings: text */
@@ -358,19 +382,23 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     json_template(&s, e);
     kv_text(t, "value_template", &s);
   }
-  if (strcmp(component, "number") == 0) {
+  if (control) {
+    /* HA's select sends the option's label as it is; the command parser
+     * maps it back to the code (mqtt_commands.h). */
     vq_text_clear(&s);
     mqtt_topic_state(&s, o->base, d->source, d->device, e->quantity, "/set");
     kv_text(t, "command_topic", &s);
-    vq_text_adds(t, ",\"min\":");
-    vq_text_add_double(t, e->min);
-    vq_text_adds(t, ",\"max\":");
-    vq_text_add_double(t, e->max);
-    vq_text_adds(t, ",\"step\":");
-    vq_text_add_double(t, e->step >= 0.001 ? e->step : 0.001);
-    kv(t, "mode", "box");
+    if (!select) {
+      vq_text_adds(t, ",\"min\":");
+      vq_text_add_double(t, e->min);
+      vq_text_adds(t, ",\"max\":");
+      vq_text_add_double(t, e->max);
+      vq_text_adds(t, ",\"step\":");
+      vq_text_add_double(t, e->step >= 0.001 ? e->step : 0.001);
+      kv(t, "mode", mqtt_disc_number_mode(e));
+    }
     vq_text_addf(t, ",\"qos\":%d,\"retain\":false", o->qos);
-    sc = NULL; /* numbers have no state class */
+    sc = NULL; /* controls have no state class */
   }
   if (strcmp(component, "binary_sensor") == 0) {
     kv(t, "payload_on", "ON");
@@ -384,18 +412,21 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     kv_text(t, "unit_of_measurement", &s);
   }
   if (nlabels > 0) {
+    int first = 1;
     vq_text_adds(t, ",\"options\":[");
     for (i = 0; i < nlabels; i++) {
-      if (i) vq_text_addc(t, ',');
+      if (select && !mqtt_disc_label_granted(e, &labels[i])) continue;
+      if (!first) vq_text_addc(t, ',');
+      first = 0;
       vq_text_add_json_string(t, labels[i].label ? labels[i].label : "");
     }
     vq_text_addc(t, ']');
   }
   /* Diagnostics (rssi, firmware, error codes).  Never "config": sensors
    * refuse it, and a writable setting is the device's main control. */
-  if (info != NULL && info->diagnostic && strcmp(component, "number") != 0)
+  if (info != NULL && info->diagnostic && !control)
     kv(t, "entity_category", "diagnostic");
-  if (o->expire_after_s > 0 && strcmp(component, "number") != 0)
+  if (o->expire_after_s > 0 && !control) /* sensors only */
     vq_text_addf(t, ",\"expire_after\":%lld", (long long)o->expire_after_s);
 
   vq_text_adds(t, ",\"availability\":[{\"topic\":");

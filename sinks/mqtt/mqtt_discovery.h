@@ -55,7 +55,8 @@ int mqtt_ha_state_class_ok(const char *device_class, const char *state_class);
 /* 1 for a binary_sensor device class HA knows. */
 int mqtt_ha_binary_class_ok(const char *device_class);
 
-/* "sensor", "binary_sensor" or "number". */
+/* "sensor", "binary_sensor", "number" (a writable number) or "select" (a
+ * writable enum with at least one label inside its granted range). */
 const char *mqtt_disc_component(const struct mqtt_disc_entity *e);
 
 /* The naming scheme (sinks/mqtt/README.md "Home Assistant"), every part
@@ -85,6 +86,18 @@ void mqtt_disc_name(struct vq_text *t, const struct vq_quantity_info *info,
 /* The label set of an enum quantity (ABI 1.2), or NULL (*n = 0). */
 const struct vq_label *mqtt_disc_labels(const struct vq_quantity_info *info,
                                         uint32_t *n);
+
+/* 1 when label `l` of a writable enum may be offered: its code lies in
+ * the granted range [e->min, e->max] (codes outside it are refused by the
+ * core, so a select must not show them). */
+int mqtt_disc_label_granted(const struct mqtt_disc_entity *e,
+                            const struct vq_label *l);
+
+/* A number entity's mode: "box" when its range holds more than
+ * MQTT_DISC_SLIDER_MAX steps (a slider that fine cannot be aimed),
+ * "slider" otherwise. */
+#define MQTT_DISC_SLIDER_MAX 1000
+const char *mqtt_disc_number_mode(const struct mqtt_disc_entity *e);
 
 /* The JSON config object. */
 void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,

@@ -4,6 +4,10 @@ rules and against the stdout sink's JSON lines for the same records.
 
   ha_check.py discovery SUB_FILE JSON_LINES [KEY=VALUE...]
   ha_check.py state SUB_FILE JSON_LINES
+  ha_check.py configs SUB_FILE COMPONENT...
+
+The third form checks only the discovery configs in SUB_FILE and that
+there is at least one of each COMPONENT (number, select, ...).
 
 SUB_FILE is `mosquitto_sub -v` output ("topic payload" per line),
 JSON_LINES the stdout sink's output of the same run.  KEY=VALUE checks a
@@ -46,7 +50,7 @@ STATE_CLASSES = {
 BINARY = {"battery", "battery_charging", "connectivity", "power", "problem",
           "running", "plug", "safety", "heat", "cold", "moving", "opening",
           "update"}
-TOPIC = re.compile(r"^homeassistant/(sensor|binary_sensor|number)/"
+TOPIC = re.compile(r"^homeassistant/(sensor|binary_sensor|number|select)/"
                    r"[a-zA-Z0-9_-]+/[a-zA-Z0-9_-]+/config$")
 
 ENTITY_ID = re.compile(r"^(?!.+__)(?!_)[\da-z_]+(?<!_)$")
@@ -101,16 +105,39 @@ def check_config(topic, cfg):
         err(f"{where}: name {name!r} is empty or longer than {NAME_MAX}")
     if comp in ("sensor", "binary_sensor") and "state_topic" not in cfg:
         err(f"{where}: no state_topic")
+    if comp in ("number", "select"):
+        if not cfg.get("command_topic", "").endswith("/set"):
+            err(f"{where}: command_topic does not end in /set")
+        if cfg.get("retain", False):
+            err(f"{where}: commands must not be retained")
+    if comp == "select":
+        # HA's select: options required, a list of distinct strings, the
+        # state one of them (checked against the records); no device
+        # class, unit or state class.
+        opts = cfg.get("options")
+        if not isinstance(opts, list) or not opts or \
+                not all(isinstance(o, str) and o for o in opts):
+            err(f"{where}: select options {opts!r} are not non-empty strings")
+        elif len(set(opts)) != len(opts):
+            err(f"{where}: select options {opts!r} repeat")
+        for key in ("device_class", "unit_of_measurement", "state_class",
+                    "min", "max", "step", "expire_after"):
+            if key in cfg:
+                err(f"{where}: select with {key}")
+        if "state_topic" not in cfg:
+            err(f"{where}: select without state_topic")
+        return
     if comp == "number":
+        if cfg.get("mode") not in ("box", "slider", "auto"):
+            err(f"{where}: number mode {cfg.get('mode')!r}")
+        elif cfg.get("step", 0) > 0 and cfg.get("mode") == "slider" and \
+                (cfg.get("max", 0) - cfg.get("min", 0)) / cfg["step"] > 1000:
+            err(f"{where}: a slider of more than 1000 steps")
         for key in ("command_topic", "min", "max", "step"):
             if key not in cfg:
                 err(f"{where}: number without {key}")
-        if not cfg.get("command_topic", "").endswith("/set"):
-            err(f"{where}: command_topic does not end in /set")
         if cfg.get("max", 0) < cfg.get("min", 0) or cfg.get("step", 0) < 0.001:
             err(f"{where}: bad min/max/step")
-        if cfg.get("retain", False):
-            err(f"{where}: commands must not be retained")
     dev = cfg.get("device", {})
     if not dev.get("identifiers"):
         err(f"{where}: device without identifiers")
@@ -146,6 +173,36 @@ def check_config(topic, cfg):
         err(f"{where}: state_class {sc}")
     if unit == "Ah" and dc is not None:
         err(f"{where}: Ah with a device class")
+
+
+def read_configs(sub):
+    """{topic: config} of the configs in sub, each checked."""
+    configs = {}
+    for topic, payload in sub:
+        if not topic.endswith("/config") or not topic.startswith("homeassistant/"):
+            continue
+        if payload in ("", "(null)"):
+            configs.pop(topic, None)
+            continue
+        try:
+            cfg = json.loads(payload)
+        except ValueError as e:
+            err(f"{topic}: not JSON: {e}")
+            continue
+        if not isinstance(cfg, dict):
+            err(f"{topic}: not a JSON object")
+            continue
+        check_config(topic, cfg)
+        configs[topic] = cfg
+    return configs
+
+
+def configs_only(sub, components):
+    configs = read_configs(sub)
+    for comp in components:
+        if not any(t.split("/")[1] == comp for t in configs):
+            err(f"no {comp} config")
+    print(f"{len(configs)} discovery configs checked")
 
 
 def discovery(sub, records, expects):
@@ -231,7 +288,13 @@ def state(sub, records):
 
 
 def main():
-    mode, subf, jsonf = sys.argv[1:4]
+    mode, subf = sys.argv[1:3]
+    if mode == "configs":
+        configs_only(read_sub(subf), sys.argv[3:])
+        for e in errors[:40]:
+            print("ERROR:", e, file=sys.stderr)
+        sys.exit(1 if errors else 0)
+    jsonf = sys.argv[3]
     sub, records = read_sub(subf), read_json(jsonf)
     if not records:
         err("no records at all")

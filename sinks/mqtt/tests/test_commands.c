@@ -1,5 +1,6 @@
 /* The /set payload parser (mqtt_commands.c): a JSON number, or an object
- * that holds only that number as "value"; everything else is refused. */
+ * that holds only that number as "value", or for an enum quantity exactly
+ * one of its labels; everything else is refused. */
 #include "config.h"
 
 #include <errno.h>
@@ -60,5 +61,39 @@ int main(void) {
   CHECK_DBL(v, 12);
   /* A number longer than any sane setting. */
   BAD("1.0000000000000000000000000000000000000000000000000000000000000000001");
+
+  /* Labels of an enum quantity (what HA's select sends). */
+  {
+    static const struct vq_label modes[] = {
+        {1, "ess_with_phase_compensation"},
+        {2, "ess_without_phase_compensation"},
+        {3, "disabled_external_control"}};
+    const char *ext = "disabled_external_control";
+    v = 0;
+    CHECK_INT(mqtt_command_parse(ext, strlen(ext), modes, 3, &v), 0);
+    CHECK_DBL(v, 3);
+    CHECK_INT(mqtt_command_parse("ess_with_phase_compensation", 27, modes, 3,
+                                 &v), 0);
+    CHECK_DBL(v, 1);
+    CHECK_INT(mqtt_command_parse("2", 1, modes, 3, &v), 0); /* a code */
+    CHECK_DBL(v, 2);
+    CHECK_INT(mqtt_command_parse("{\"value\": 3}", 12, modes, 3, &v), 0);
+    CHECK_DBL(v, 3);
+    /* Exact bytes only: no quotes, case, spaces, prefixes or NULs. */
+    CHECK_INT(mqtt_command_parse("\"disabled_external_control\"", 27, modes, 3,
+                                 &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse("Disabled_external_control", 25, modes, 3,
+                                 &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse(" disabled_external_control", 26, modes, 3,
+                                 &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse("disabled", 8, modes, 3, &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse(ext, strlen(ext) - 1, modes, 3, &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse("disabled_external_control\0", 26, modes, 3,
+                                 &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse("", 0, modes, 3, &v), -EINVAL);
+    CHECK_INT(mqtt_command_parse("bulk", 4, modes, 3, &v), -EINVAL);
+    /* No label set (a number quantity): a label is just bad input. */
+    CHECK_INT(mqtt_command_parse(ext, strlen(ext), NULL, 0, &v), -EINVAL);
+  }
   VQTEST_END();
 }

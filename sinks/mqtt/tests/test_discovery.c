@@ -35,6 +35,12 @@ int main(void) {
   struct mqtt_disc_entity e;
   struct mqtt_disc_options json = opts;
   static const struct vq_label labels[] = {{0, "off"}, {3, "bulk"}};
+  static const struct vq_label mode_labels[] = {
+      {1, "with"}, {2, "without"}, {3, "external"}};
+  struct vq_quantity_info modes = {sizeof(struct vq_quantity_info),
+                                   VQ_VALUE_ENUM, "ess.mode", "", "ESS mode",
+                                   "enum", NULL, 1, "ESS mode", "t",
+                                   mode_labels, 3};
   struct vq_quantity_info voltage = INFO("battery.voltage", "V", DOUBLE,
                                          "voltage", "measurement", 0);
   struct vq_quantity_info energy_bad = INFO("yield.today", "kWh", DOUBLE,
@@ -248,6 +254,59 @@ int main(void) {
   HAS("\"retain\":false");
   HAS("\"device_class\":\"current\"");
   HASNT("state_class");
+
+  /* A range of more than 1000 steps is a box, a short one a slider. */
+  CHECK_STR(mqtt_disc_number_mode(&e), "slider"); /* 220 steps */
+  HAS("\"mode\":\"slider\"");
+  e.quantity = "ess.grid_setpoint";
+  e.unit = "W";
+  e.info = NULL;
+  e.min = -5000;
+  e.max = 5000;
+  e.step = 1;
+  build(&opts, &e);
+  HAS("\"min\":-5000,\"max\":5000,\"step\":1");
+  HAS("\"mode\":\"box\"");
+  e.max = -4000; /* exactly 1000 steps */
+  CHECK_STR(mqtt_disc_number_mode(&e), "slider");
+
+  /* A writable enum is a select offering the labels inside the grant. */
+  memset(&e, 0, sizeof e);
+  e.quantity = "ess.mode";
+  e.type = VQ_VALUE_ENUM;
+  e.info = &modes;
+  e.writable = 1;
+  e.min = 2;
+  e.max = 3;
+  e.step = 1;
+  build(&opts, &e);
+  CHECK_STR(mqtt_disc_component(&e), "select");
+  CHECK_STR(topic.data, "homeassistant/select/vicacq_test/"
+                        "shunt_c03b98000001_ess_mode/config");
+  HAS("\"default_entity_id\":\"select.vicacq_shunt_ess_mode\"");
+  HAS("\"command_topic\":\"vicacq/shunt/c03b98000001/ess/mode/set\"");
+  HAS("\"state_topic\":\"vicacq/shunt/c03b98000001/ess/mode\"");
+  HAS("\"options\":[\"without\",\"external\"]");
+  HAS("\"retain\":false");
+  HASNT("device_class");
+  HASNT("state_class");
+  HASNT("\"min\"");
+  HASNT("entity_category"); /* diagnostic in the vocabulary: a control wins */
+  /* No label inside the grant: nothing to select, a sensor as before. */
+  e.min = 5;
+  e.max = 9;
+  build(&opts, &e);
+  CHECK_STR(mqtt_disc_component(&e), "sensor");
+  HAS("\"device_class\":\"enum\"");
+  HAS("\"options\":[\"with\",\"without\",\"external\"]");
+  HASNT("command_topic");
+  /* Read-only: the enum sensor with the whole set. */
+  e.writable = 0;
+  e.min = 1;
+  e.max = 3;
+  build(&opts, &e);
+  CHECK_STR(mqtt_disc_component(&e), "sensor");
+  HAS("\"options\":[\"with\",\"without\",\"external\"]");
 
   /* A plugin's own quantity: no class, measurement. */
   memset(&e, 0, sizeof e);
