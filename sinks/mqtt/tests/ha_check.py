@@ -175,14 +175,14 @@ def check_config(topic, cfg):
         err(f"{where}: Ah with a device class")
 
 
-def read_configs(sub):
-    """{topic: config} of the configs in sub, each checked."""
-    configs = {}
+def each_config(sub):
+    """(topic, config) of every discovery message in sub, each config
+    checked; config None for a removal (mosquitto_sub shows "(null)")."""
     for topic, payload in sub:
         if not topic.endswith("/config") or not topic.startswith("homeassistant/"):
             continue
         if payload in ("", "(null)"):
-            configs.pop(topic, None)
+            yield topic, None
             continue
         try:
             cfg = json.loads(payload)
@@ -193,12 +193,16 @@ def read_configs(sub):
             err(f"{topic}: not a JSON object")
             continue
         check_config(topic, cfg)
-        configs[topic] = cfg
-    return configs
+        yield topic, cfg
 
 
 def configs_only(sub, components):
-    configs = read_configs(sub)
+    configs = {}
+    for topic, cfg in each_config(sub):
+        if cfg is None:
+            configs.pop(topic, None)
+        else:
+            configs[topic] = cfg
     for comp in components:
         if not any(t.split("/")[1] == comp for t in configs):
             err(f"no {comp} config")
@@ -208,20 +212,9 @@ def configs_only(sub, components):
 def discovery(sub, records, expects):
     configs = {}
     options = {}
-    for topic, payload in sub:
-        if not topic.endswith("/config") or not topic.startswith("homeassistant/"):
+    for topic, cfg in each_config(sub):
+        if cfg is None:
             continue
-        if payload in ("", "(null)"):  # removed (mosquitto_sub: "(null)")
-            continue
-        try:
-            cfg = json.loads(payload)
-        except ValueError as e:
-            err(f"{topic}: not JSON: {e}")
-            continue
-        if not isinstance(cfg, dict):
-            err(f"{topic}: not a JSON object")
-            continue
-        check_config(topic, cfg)
         configs[cfg.get("unique_id")] = (topic, cfg)
         opts = cfg.get("options")
         if topic in options and options[topic] != opts:

@@ -67,3 +67,25 @@ expect_value() {
 requests() {
   wc -l <"$tmp/$1.log" | tr -d ' '
 }
+
+# start_broker: a mosquitto on a free loopback port (skips the test when
+# it is not installed); its port in $port, log in $tmp/broker.log.
+start_broker() {
+  for _p in mosquitto mosquitto_sub mosquitto_pub; do
+    command -v $_p >/dev/null 2>&1 || skip "$_p is not installed"
+  done
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  {
+    echo "listener $port 127.0.0.1"
+    echo "allow_anonymous true"
+    echo "log_dest file $tmp/broker.log"
+    [ "$(id -u)" -eq 0 ] && echo "user root"
+  } >"$tmp/mosquitto.conf"
+  mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.out" 2>&1 &
+  pids="$pids $!"
+  _bend=$(($(date +%s) + 10))
+  until mosquitto_pub -h 127.0.0.1 -p "$port" -t probe -m x 2>/dev/null; do
+    [ "$(date +%s)" -lt "$_bend" ] || fail "mosquitto did not start"
+    sleep 0.1
+  done
+}

@@ -5,24 +5,7 @@
 # published on the state topic, and the outcome on /result.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$srcdir/tests/lib.sh"
-for p in mosquitto mosquitto_sub mosquitto_pub; do
-  command -v $p >/dev/null 2>&1 || skip "$p is not installed"
-done
-
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-  echo "listener $port 127.0.0.1"
-  echo "allow_anonymous true"
-  echo "log_dest file $tmp/broker.log"
-  [ "$(id -u)" -eq 0 ] && echo "user root"
-} >"$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.out" 2>&1 &
-pids="$pids $!"
-end=$(($(date +%s) + 10))
-until mosquitto_pub -h 127.0.0.1 -p "$port" -t probe -m x 2>/dev/null; do
-  [ "$(date +%s)" -lt "$end" ] || fail "mosquitto did not start"
-  sleep 0.1
-done
+start_broker
 
 start_sim sim --system "$srcdir/tests/system.txt"
 t=vicacq/gx/100/ess/grid_setpoint
