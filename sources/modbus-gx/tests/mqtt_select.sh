@@ -4,7 +4,8 @@
 # granted codes; a label published on its /set topic is written to the
 # GX as its code (FC6 to 2902), read back and shown as the label; a
 # number works too; an unknown label, or a label for a number quantity,
-# is refused and never reaches the GX.
+# is refused and never reaches the GX.  The MultiPlus's device.mode,
+# granted 1..4, offers charger/inverter/on/off but not eco (5).
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$srcdir/tests/lib.sh"
 start_broker
@@ -12,8 +13,9 @@ start_broker
 start_sim sim --system "$srcdir/tests/system.txt"
 t=vicacq/gx/100/ess/mode
 g=vicacq/gx/100/ess/grid_setpoint
+m=vicacq/gx/227/device/mode
 mosquitto_sub -h 127.0.0.1 -p "$port" -v -q 1 -t "$t" -t "$t/result" \
-  -t "$g/result" -t 'homeassistant/+/vicacq_n/+/config' \
+  -t "$g/result" -t "$m" -t "$m/result" -t 'homeassistant/+/vicacq_n/+/config' \
   >"$tmp/sub" 2>"$tmp/sub.err" &
 pids="$pids $!"
 sleep 0.3
@@ -24,11 +26,12 @@ state_dir = $tmp/state
 plugin = modbus-gx
 host = 127.0.0.1
 port = $sim_port
-units = 100
+units = 100, 227
 interval = 300ms
 timeout = 500ms
 write.ess.mode = 1..3
 write.ess.grid_setpoint = -5000..5000
+write.device.mode = 1..4
 [sink.mq]
 plugin = mqtt
 host = 127.0.0.1
@@ -65,9 +68,23 @@ mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$t/set" -m 2
 wait_for "$tmp/sub" '"status":"ok","value":2' 10
 wait_for "$tmp/sub" "$t ess_without_phase_compensation" 10
 grep -q '^100 6 2902 1 ok 2$' "$tmp/sim.log" || { show "$tmp/sim.log"; fail "the code did not reach the GX"; }
-# Two writes reached the GX, the refused ones none.
+
+# device.mode: the labels of the codes inside the grant only.
+wait_for "$tmp/sub" "homeassistant/select/vicacq_n/gx_227_device_mode/config " 10
+expect_match "$tmp/sub" '"options":\["charger","inverter","on","off"\]'
+wait_for "$tmp/sub" "$m on" 10
+mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$m/set" -m off
+wait_for "$tmp/sub" "$m/result {\"ticket\":" 10
+wait_for "$tmp/sub" '"status":"ok","value":4' 10
+wait_for "$tmp/sub" "$m off" 10
+grep -q '^227 6 33 1 ok 4$' "$tmp/sim.log" || { show "$tmp/sim.log"; fail "the mode did not reach the MultiPlus"; }
+# eco is a label of the set but outside the grant: the core refuses it.
+mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$m/set" -m eco
+wait_for "$tmp/sub" '"status":"refused","value":5' 10
+
+# Three writes reached the GX, the refused ones none.
 n=$(grep -cE '^[0-9]+ 6 ' "$tmp/sim.log")
-expect_eq "writes to the GX" "$n" 2
+expect_eq "writes to the GX" "$n" 3
 
 /usr/bin/python3 "$top_srcdir/sinks/mqtt/tests/ha_check.py" configs "$tmp/sub" select number ||
   fail "a discovery config breaks Home Assistant's rules"
