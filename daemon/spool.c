@@ -1,3 +1,10 @@
+/* The disk spool of a sink queue (spool.h): segment files, the ack file,
+ * appending, reading back after a restart, freeing delivered space and
+ * dropping the oldest for room on a full disk.  One file although it is
+ * over 600 lines: those jobs share the segment list and the read and ack
+ * positions, and every path that changes one must keep the others right
+ * (the rollover stall of issue 9 was two of them disagreeing); the frame
+ * format lives apart in spool_frame.c. */
 #include "config.h"
 
 #include <dirent.h>
