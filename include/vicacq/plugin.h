@@ -2,9 +2,9 @@
  * vicacq plugin ABI.
  *
  * This header is the whole contract between the vicacq daemon (the "host")
- * (one header, long as it is, so that a plugin includes one file and every
- * rule of the ABI is next to the field it is about)
- * and a plugin (a transport/source, a sink, or both).  It is installed and
+ * and a plugin (a transport/source, a sink, a processor).  One file, long as
+ * it is: a plugin includes one header, and every rule stands next to the
+ * field it is about.  It is installed and
  * versioned; third-party plugins build against it with
  *   pkg-config --cflags vicacq
  * and install into
