@@ -11,7 +11,7 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libuv1-dev libltdl-dev libssl-dev libserialport-dev libmodbus-dev
   libmosquitto-dev libinih-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_DEPS="mosquitto mosquitto-clients influxdb influxdb-client dbus-daemon
-  python3 python3-dbusmock socat openssl procps psmisc clang libclang-rt-14-dev
+  python3 python3-dbusmock python3-dbus python3-gi socat openssl procps psmisc clang libclang-rt-14-dev
   valgrind mbpoll systemd"
 # The Debian package build (make deb) and its checks.
 PACKAGE_DEPS="dpkg-dev debhelper fakeroot lintian"

@@ -79,10 +79,14 @@ void bluez_bus_disconnect(struct bluez_client *c) {
     uv_close((uv_handle_t *)&c->poll, bluez_handle_closed);
   }
   uv_timer_stop(&c->bus_timer);
+  c->agent_slot = sd_bus_slot_unref(c->agent_slot);
   if (c->bus != NULL) {
     sd_bus_close(c->bus);
     c->bus = sd_bus_unref(c->bus);
   }
+  bluez_agent_reset(c);
+  bluez_link_gone(c, NULL);
+  bluez_calls_fail(c, -ECONNRESET);
   c->bluez_present = 0;
   c->adapter_path[0] = '\0';
   bluez_discovery_reset(c);

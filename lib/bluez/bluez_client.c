@@ -12,6 +12,8 @@
 static struct bluez_client *active;
 struct vq_bluez_stats bluez_stats;
 
+struct bluez_client *bluez_active(void) { return active; }
+
 void bluez_log(struct bluez_client *c, int level, const char *fmt, ...) {
   char buf[400];
   struct vq_bluez_sub *sub;
@@ -151,6 +153,7 @@ void vq_bluez_unsubscribe(struct vq_bluez_sub *sub, vq_bluez_done_fn done,
     return;
   }
   release_pause(c, sub);
+  bluez_calls_cancel(c, sub);
   sub->dead = 1;
   for (pp = &c->subs; *pp != NULL; pp = &(*pp)->next)
     if (!(*pp)->dead) live = *pp;

@@ -3,7 +3,10 @@
  * libuv loop, bluez_objects.c the ObjectManager view (adapters, bluetoothd
  * coming and going), bluez_device.c a device's properties and the hand-out
  * of its data, bluez_discovery.c the discovery session, bluez_client.c the
- * subscribers and the client's lifetime. */
+ * subscribers and the client's lifetime, bluez_call.c method calls tracked
+ * per subscriber, bluez_link.c an owned device's calls and events,
+ * bluez_gatt.c GATT lookup/read/write/notify, bluez_agent.c the pairing
+ * agent. */
 #ifndef VQ_BLUEZ_INTERNAL_H
 #define VQ_BLUEZ_INTERNAL_H
 
@@ -29,6 +32,30 @@ struct vq_bluez_sub {
   void *arg;
   int dead;   /* unsubscribed during a dispatch: freed after it */
   int paused; /* holds a discovery pause */
+  /* the owned device (vq_bluez_own_device), for ble-gatt */
+  int has_dev;
+  uint8_t dev_addr[6];
+  char pin[7]; /* "" for none */
+  vq_bluez_event_fn on_event;
+};
+
+struct bluez_call;
+/* A subscriber's callback of any type, cast back by the reply handler. */
+typedef void (*bluez_any_fn)(void);
+/* Handles the reply of a call; m NULL when the call failed locally (bus
+ * lost), err then says why. */
+typedef void (*bluez_reply_fn)(struct bluez_call *call, sd_bus_message *m, int err);
+
+/* One method call in flight for a subscriber (bluez_call.c). */
+struct bluez_call {
+  struct bluez_call *next;
+  struct bluez_client *c;
+  struct vq_bluez_sub *sub;
+  sd_bus_slot *slot;
+  bluez_reply_fn on_reply;
+  bluez_any_fn fn; /* the subscriber's callback, cast back by on_reply */
+  char path[160];
+  char extra[64]; /* a string the reply needs (the service UUID of a lookup) */
 };
 
 /* What the client remembers of a device object: its data arrive in
@@ -74,6 +101,10 @@ struct bluez_client {
   size_t ndevs, capdevs;
   struct bluez_done *dones; /* unsubscribe completions waiting for close */
   size_t ndones;
+
+  struct bluez_call *calls; /* in flight (bluez_call.c) */
+  sd_bus_slot *agent_slot;  /* the exported Agent1 object (bluez_agent.c) */
+  int agent_registered;     /* RegisterAgent sent to this bluetoothd */
 };
 
 /* Process-wide counters (bluez_client.c). */
@@ -108,6 +139,27 @@ void bluez_discovery_retry(struct bluez_client *c);
 void bluez_discovery_adapter_changed(struct bluez_client *c, int powered,
                                      int discovering);
 void bluez_discovery_pause_changed(struct bluez_client *c);
+
+/* bluez_call.c */
+struct bluez_client *bluez_active(void);
+int bluez_sub_dev_path(const struct bluez_client *c, const struct vq_bluez_sub *sub,
+                       char *out, size_t size);
+int bluez_call_start(struct bluez_client *c, struct vq_bluez_sub *sub, sd_bus_message *msg,
+                     const char *path, const char *extra, bluez_reply_fn on_reply,
+                     bluez_any_fn fn);
+void bluez_calls_cancel(struct bluez_client *c, struct vq_bluez_sub *sub);
+void bluez_calls_fail(struct bluez_client *c, int err);
+int bluez_reply_error(sd_bus_message *m, int err, const char **name, const char **msg);
+void bluez_result_reply(struct bluez_call *call, sd_bus_message *m, int err);
+
+/* bluez_link.c */
+void bluez_link_props_changed(struct bluez_client *c, const char *path, const char *iface,
+                              sd_bus_message *m);
+void bluez_link_gone(struct bluez_client *c, const char *path);
+
+/* bluez_agent.c */
+int bluez_agent_ensure(struct bluez_client *c);
+void bluez_agent_reset(struct bluez_client *c);
 
 /* bluez_msg.c */
 int bluez_read_variant(sd_bus_message *m, char type, void *out);

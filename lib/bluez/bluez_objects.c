@@ -153,10 +153,14 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
   if (sd_bus_message_read(m, "o", &path) < 0) return 0;
   if (sd_bus_message_enter_container(m, 'a', "s") < 0) return 0;
   while ((r = sd_bus_message_read(m, "s", &iface)) > 0) {
-    if (strcmp(iface, BLUEZ_DEVICE_IFACE) == 0) bluez_device_forget(c, path);
+    if (strcmp(iface, BLUEZ_DEVICE_IFACE) == 0) {
+      bluez_link_gone(c, path);
+      bluez_device_forget(c, path);
+    }
     if (strcmp(iface, BLUEZ_ADAPTER_IFACE) == 0 && strcmp(path, c->adapter_path) == 0) {
       bluez_log(c, 1, "Bluetooth adapter %s disappeared; waiting for it to come back",
                 bluez_adapter_name(c));
+      bluez_link_gone(c, NULL);
       c->adapter_path[0] = '\0';
       c->waiting_logged = 1;
       bluez_discovery_reset(c);
@@ -176,6 +180,13 @@ static int on_properties_changed(sd_bus_message *m, void *userdata,
   if (strcmp(iface, BLUEZ_DEVICE_IFACE) == 0) {
     if ((r = bluez_device_props(c, path, m, 1)) < 0)
       bluez_log(c, 3, "unparsable Device1 change: %s", strerror(-r));
+    /* Read again from the start for the owner of a connection. */
+    if (sd_bus_message_rewind(m, 1) >= 0 && sd_bus_message_read(m, "s", &iface) >= 0)
+      bluez_link_props_changed(c, path, iface, m);
+    return 0;
+  }
+  if (strcmp(iface, "org.bluez.GattCharacteristic1") == 0) {
+    bluez_link_props_changed(c, path, iface, m);
     return 0;
   }
   if (strcmp(iface, BLUEZ_ADAPTER_IFACE) == 0) {
@@ -198,7 +209,10 @@ static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
   if (c->closing) return 0;
   if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0) return 0;
   if (strcmp(name, BLUEZ_SERVICE) != 0) return 0;
+  bluez_link_gone(c, NULL);
+  bluez_calls_fail(c, -ECONNRESET);
   c->adapter_path[0] = '\0';
+  bluez_agent_reset(c);
   bluez_discovery_reset(c);
   if (new_owner[0] == '\0') {
     bluez_log(c, 1, "bluetoothd left the bus; waiting for it to come back");

@@ -86,4 +86,87 @@ struct vq_bluez_stats {
 };
 void vq_bluez_get_stats(struct vq_bluez_stats *out);
 
+/* ---- Connections and GATT (ble-gatt) ----
+ * A subscriber may own one device: it then gets that device's connection
+ * state and characteristic values, and the process's pairing agent answers
+ * RequestPasskey for that device's object with the subscriber's PIN (and
+ * rejects every other request).  The agent (org.bluez.Agent1,
+ * KeyboardOnly) is registered once per process, on the first pairing, and
+ * again after bluetoothd restarts.  Every call below is asynchronous: its
+ * callback runs later on the loop, never from within the call, and never
+ * after the subscriber unsubscribed. */
+
+/* What changed on the owned device.  Pointers valid during the callback. */
+enum vq_bluez_event_kind {
+  VQ_BLUEZ_EV_CONNECTED,         /* Device1.Connected became `flag` */
+  VQ_BLUEZ_EV_PAIRED,            /* Device1.Paired became `flag` */
+  VQ_BLUEZ_EV_SERVICES_RESOLVED, /* Device1.ServicesResolved became `flag` */
+  VQ_BLUEZ_EV_VALUE,             /* a characteristic's Value changed (notification) */
+  VQ_BLUEZ_EV_GONE               /* the device object or its adapter went away */
+};
+struct vq_bluez_event {
+  enum vq_bluez_event_kind kind;
+  int flag;
+  const char *char_path; /* VALUE: the characteristic object */
+  const uint8_t *value;  /* VALUE: its new value */
+  size_t len;
+};
+typedef void (*vq_bluez_event_fn)(void *arg, const struct vq_bluez_event *ev);
+
+/* Own device `addr` (MSB first) and answer its passkey request with `pin`
+ * (six decimal digits as text, copied; NULL: none).  Calling it again
+ * replaces both (a reloaded PIN).  0, or -EINVAL. */
+int vq_bluez_own_device(struct vq_bluez_sub *sub, const uint8_t addr[6], const char *pin,
+                        vq_bluez_event_fn on_event);
+
+/* The result of a call: err 0 on success, else -errno with the D-Bus error
+ * name (e.g. "org.bluez.Error.AuthenticationFailed") and message, valid
+ * during the callback (NULL when the error is local). */
+typedef void (*vq_bluez_result_fn)(void *arg, int err, const char *err_name,
+                                   const char *err_msg);
+
+/* Device1 properties of the owned device, from a fresh read:
+ * known 0 when BlueZ has no such device (yet) on the adapter. */
+struct vq_bluez_device_state {
+  int known, connected, paired, trusted, services_resolved;
+};
+typedef void (*vq_bluez_state_fn)(void *arg, int err, const struct vq_bluez_device_state *st);
+int vq_bluez_device_state(struct vq_bluez_sub *sub, vq_bluez_state_fn fn);
+
+/* Device1.Connect, Device1.Pair (through the agent), Trusted = true and
+ * Device1.Disconnect on the owned device.  0 (fn will run), or -errno:
+ * -EAGAIN while no adapter is in use, -ENOENT with no owned device. */
+int vq_bluez_connect(struct vq_bluez_sub *sub, vq_bluez_result_fn fn);
+int vq_bluez_pair(struct vq_bluez_sub *sub, vq_bluez_result_fn fn);
+int vq_bluez_trust(struct vq_bluez_sub *sub, vq_bluez_result_fn fn);
+int vq_bluez_disconnect(struct vq_bluez_sub *sub, vq_bluez_result_fn fn);
+
+/* A characteristic of the owned device.  Strings valid during the
+ * callback. */
+struct vq_bluez_char {
+  const char *path;
+  const char *uuid; /* lower case as BlueZ writes it */
+  int can_read, can_write, can_notify;
+};
+/* The characteristics of service `service_uuid` (either case) on the owned
+ * device, looked up in BlueZ's object tree (after ServicesResolved: object
+ * paths are not stable across connections).  n 0 when the service is
+ * absent. */
+typedef void (*vq_bluez_chars_fn)(void *arg, int err, const struct vq_bluez_char *chars,
+                                  size_t n);
+int vq_bluez_gatt_lookup(struct vq_bluez_sub *sub, const char *service_uuid,
+                         vq_bluez_chars_fn fn);
+
+/* GattCharacteristic1.ReadValue; value valid during the callback. */
+typedef void (*vq_bluez_value_fn)(void *arg, const char *char_path, int err,
+                                  const char *err_name, const uint8_t *value, size_t len);
+int vq_bluez_gatt_read(struct vq_bluez_sub *sub, const char *char_path,
+                       vq_bluez_value_fn fn);
+/* WriteValue with response (type "request"); data copied. */
+int vq_bluez_gatt_write(struct vq_bluez_sub *sub, const char *char_path,
+                        const uint8_t *data, size_t len, vq_bluez_result_fn fn);
+/* StartNotify: later values come as VQ_BLUEZ_EV_VALUE events. */
+int vq_bluez_gatt_notify(struct vq_bluez_sub *sub, const char *char_path,
+                         vq_bluez_result_fn fn);
+
 #endif

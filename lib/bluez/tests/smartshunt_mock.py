@@ -1,0 +1,333 @@
+#!/usr/bin/python3
+"""A bluetoothd of our own that behaves like a SmartShunt seen through
+BlueZ, on the (private) system bus: adapter hci0, one device, its 0x6597
+GATT service (doc/protocols/ble-gatt.md §2-§3).  python3-dbusmock's bluez5
+template has no GATT and never calls an agent, hence this service.
+
+  smartshunt_mock.py ADDRESS PIN [--no-gatt] [--resolve-ms N] [--scale F]
+
+Connect sets Connected and, after --resolve-ms, ServicesResolved.  Pair
+calls the registered agent's RequestPasskey and fails with
+org.bluez.Error.AuthenticationFailed unless the passkey is PIN.  A write of
+N ms to the keep-alive characteristic must be repeated within N * scale ms
+or the device disconnects.  StartNotify makes Value changes emit
+PropertiesChanged, only when the value differs.  Control interface
+org.vicacq.Mock on the device: SetValue(id, hex), Writes() -> a(qs),
+Drop(), Stats() -> a{su}."""
+import sys
+
+import dbus
+import dbus.service
+from dbus.mainloop.glib import DBusGMainLoop
+from gi.repository import GLib
+
+PROPS = "org.freedesktop.DBus.Properties"
+TAIL = "-4bda-4c1e-af4b-551c4cf74769"
+# id: (flags, initial value).  The first five are the values recorded on a
+# real SmartShunt (doc/protocols/ble-gatt.md §2, "Values HVO recorded").
+CHARS = {
+    0xED8D: ("read,notify", "0015"),      # voltage 53.76 V
+    0xED8C: ("read,notify", "9d5a0000"),  # current +23.197 A
+    0xED8E: ("read,notify", "db04"),      # power +1243 W
+    0xEEFF: ("read,notify", "70f9ffff"),  # consumed -168.0 Ah
+    0x0FFF: ("read,notify", "dc23"),      # SOC 91.80 %
+    0xED7D: ("read", "ff7f"),             # aux voltage: not available
+    0x0FFE: ("read", "ffff"),             # time to go: not available
+    0xEDEC: ("read", "ffff"),             # temperature: not available
+    0x0382: ("read", "ffff"),             # mid-point voltage: not available
+    0x0383: ("read", "ff7f"),             # mid-point deviation: not available
+    0xFFFF: ("write", ""),                # keep-alive
+}
+
+
+class Obj(dbus.service.Object):
+    def __init__(self, bus, path, ifaces):
+        super().__init__(bus, path)
+        self.path = path
+        self.ifaces = ifaces  # iface -> dict of properties
+
+    @dbus.service.method(PROPS, in_signature="ss", out_signature="v")
+    def Get(self, iface, name):
+        return self.ifaces[iface][name]
+
+    @dbus.service.method(PROPS, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, iface):
+        if iface not in self.ifaces:
+            raise dbus.exceptions.DBusException("no such interface", name="org.freedesktop.DBus.Error.InvalidArgs")
+        return self.ifaces[iface]
+
+    @dbus.service.method(PROPS, in_signature="ssv")
+    def Set(self, iface, name, value):
+        self.change(iface, name, value)
+
+    @dbus.service.signal(PROPS, signature="sa{sv}as")
+    def PropertiesChanged(self, iface, changed, invalidated):
+        pass
+
+    def change(self, iface, name, value):
+        self.ifaces[iface][name] = value
+        self.PropertiesChanged(iface, {name: value}, [])
+
+
+class Root(dbus.service.Object):
+    def __init__(self, bus):
+        super().__init__(bus, "/")
+        self.objs = []
+
+    @dbus.service.method("org.freedesktop.DBus.ObjectManager", out_signature="a{oa{sa{sv}}}")
+    def GetManagedObjects(self):
+        return {o.path: o.ifaces for o in self.objs}
+
+    @dbus.service.signal("org.freedesktop.DBus.ObjectManager", signature="oa{sa{sv}}")
+    def InterfacesAdded(self, path, ifaces):
+        pass
+
+    @dbus.service.signal("org.freedesktop.DBus.ObjectManager", signature="oas")
+    def InterfacesRemoved(self, path, ifaces):
+        pass
+
+
+class AgentManager(dbus.service.Object):
+    def __init__(self, bus):
+        super().__init__(bus, "/org/bluez")
+        self.agent = None
+        self.registered = 0
+
+    @dbus.service.method("org.bluez.AgentManager1", in_signature="os", sender_keyword="sender")
+    def RegisterAgent(self, path, capability, sender=None):
+        if capability != "KeyboardOnly":
+            raise dbus.exceptions.DBusException("want KeyboardOnly", name="org.bluez.Error.InvalidArguments")
+        self.agent = (sender, path)
+        self.registered += 1
+
+    @dbus.service.method("org.bluez.AgentManager1", in_signature="o")
+    def RequestDefaultAgent(self, path):
+        if self.agent is None or self.agent[1] != path:
+            raise dbus.exceptions.DBusException("no such agent", name="org.bluez.Error.DoesNotExist")
+
+
+class Adapter(Obj):
+    def __init__(self, bus):
+        super().__init__(bus, "/org/bluez/hci0", {"org.bluez.Adapter1": {
+            "Address": dbus.String("00:11:22:33:44:55"), "Powered": dbus.Boolean(True),
+            "Discovering": dbus.Boolean(False)}})
+        self.starts = 0
+        self.stops = 0
+
+    @dbus.service.method("org.bluez.Adapter1", in_signature="a{sv}")
+    def SetDiscoveryFilter(self, f):
+        pass
+
+    @dbus.service.method("org.bluez.Adapter1")
+    def StartDiscovery(self):
+        self.starts += 1
+        self.change("org.bluez.Adapter1", "Discovering", dbus.Boolean(True))
+
+    @dbus.service.method("org.bluez.Adapter1")
+    def StopDiscovery(self):
+        self.stops += 1
+        self.change("org.bluez.Adapter1", "Discovering", dbus.Boolean(False))
+
+
+class Char(Obj):
+    def __init__(self, bus, dev, service_path, n, cid, flags, value):
+        super().__init__(bus, "%s/char%04x" % (service_path, n), {"org.bluez.GattCharacteristic1": {
+            "UUID": dbus.String("6597%04x" % cid + TAIL), "Service": dbus.ObjectPath(service_path),
+            "Flags": dbus.Array(flags.split(","), signature="s"),
+            "Value": dbus.Array(bytes.fromhex(value), signature="y"),
+            "Notifying": dbus.Boolean(False)}})
+        self.dev = dev
+        self.cid = cid
+
+    def props(self):
+        return self.ifaces["org.bluez.GattCharacteristic1"]
+
+    def check_link(self):
+        if not self.dev.connected():
+            raise dbus.exceptions.DBusException("Not connected", name="org.bluez.Error.Failed")
+
+    @dbus.service.method("org.bluez.GattCharacteristic1", in_signature="a{sv}", out_signature="ay")
+    def ReadValue(self, options):
+        self.check_link()
+        self.dev.reads += 1
+        return dbus.Array(self.props()["Value"], signature="y")
+
+    @dbus.service.method("org.bluez.GattCharacteristic1", in_signature="aya{sv}")
+    def WriteValue(self, value, options):
+        self.check_link()
+        self.dev.writes.append((self.cid, bytes(value).hex(), str(options.get("type", ""))))
+        if self.cid == 0xFFFF and len(value) == 2:
+            self.dev.keepalive(value[0] | value[1] << 8)
+
+    @dbus.service.method("org.bluez.GattCharacteristic1")
+    def StartNotify(self):
+        self.check_link()
+        if "notify" not in self.props()["Flags"]:
+            raise dbus.exceptions.DBusException("Operation is not supported", name="org.bluez.Error.NotSupported")
+        self.dev.notifies += 1
+        self.change("org.bluez.GattCharacteristic1", "Notifying", dbus.Boolean(True))
+
+    def set_value(self, hexvalue):
+        new = dbus.Array(bytes.fromhex(hexvalue), signature="y")
+        if bytes(new) == bytes(self.props()["Value"]):
+            return
+        self.props()["Value"] = new
+        if self.props()["Notifying"] and self.dev.connected():
+            self.PropertiesChanged("org.bluez.GattCharacteristic1", {"Value": new}, [])
+
+
+class Device(Obj):
+    def __init__(self, bus, root, addr, pin, gatt, resolve_ms, scale):
+        super().__init__(bus, "/org/bluez/hci0/dev_" + addr.replace(":", "_"), {"org.bluez.Device1": {
+            "Address": dbus.String(addr), "AddressType": dbus.String("random"),
+            "Name": dbus.String("SmartShunt HQ2"), "Alias": dbus.String("SmartShunt HQ2"),
+            "Adapter": dbus.ObjectPath("/org/bluez/hci0"),
+            "Connected": dbus.Boolean(False), "Paired": dbus.Boolean(False),
+            "Trusted": dbus.Boolean(False), "ServicesResolved": dbus.Boolean(False)}})
+        self.bus, self.root, self.pin, self.gatt = bus, root, pin, gatt
+        self.resolve_ms, self.scale = resolve_ms, scale
+        self.chars = {}
+        self.writes = []
+        self.reads = self.notifies = self.connects = self.pairs = self.drops = 0
+        self.ka_timer = None
+        self.gatt_objs = []
+
+    def connected(self):
+        return bool(self.ifaces["org.bluez.Device1"]["Connected"])
+
+    def keepalive(self, ms):
+        if self.ka_timer is not None:
+            GLib.source_remove(self.ka_timer)
+        self.ka_timer = GLib.timeout_add(max(1, int(ms * self.scale)), self.ka_expired)
+
+    def ka_expired(self):
+        self.ka_timer = None
+        self.drop()
+        return False
+
+    def add_gatt(self):
+        svc_path = self.path + "/service0010"
+        svc = Obj(self.bus, svc_path, {"org.bluez.GattService1": {
+            "UUID": dbus.String("65970000" + TAIL), "Primary": dbus.Boolean(True),
+            "Device": dbus.ObjectPath(self.path)}})
+        self.gatt_objs = [svc]
+        n = 0x11
+        for cid, (flags, value) in CHARS.items():
+            ch = Char(self.bus, self, svc_path, n, cid, flags, value)
+            if cid in self.chars:  # values survive a reconnection
+                ch.props()["Value"] = self.chars[cid].props()["Value"]
+            self.chars[cid] = ch
+            self.gatt_objs.append(ch)
+            n += 2
+        for o in self.gatt_objs:
+            self.root.objs.append(o)
+            self.root.InterfacesAdded(o.path, o.ifaces)
+
+    def remove_gatt(self):
+        for o in self.gatt_objs:
+            self.root.objs.remove(o)
+            self.root.InterfacesRemoved(o.path, list(o.ifaces))
+            o.remove_from_connection()
+        self.gatt_objs = []
+
+    def resolve(self):
+        if self.connected():
+            if self.gatt:
+                self.add_gatt()
+            self.change("org.bluez.Device1", "ServicesResolved", dbus.Boolean(True))
+        return False
+
+    @dbus.service.method("org.bluez.Device1")
+    def Connect(self):
+        self.connects += 1
+        if not self.connected():
+            self.change("org.bluez.Device1", "Connected", dbus.Boolean(True))
+            GLib.timeout_add(self.resolve_ms, self.resolve)
+
+    @dbus.service.method("org.bluez.Device1")
+    def Disconnect(self):
+        self.drop()
+
+    def drop(self):
+        if self.ka_timer is not None:
+            GLib.source_remove(self.ka_timer)
+            self.ka_timer = None
+        if not self.connected():
+            return
+        self.drops += 1
+        self.remove_gatt()
+        self.change("org.bluez.Device1", "ServicesResolved", dbus.Boolean(False))
+        self.change("org.bluez.Device1", "Connected", dbus.Boolean(False))
+
+    @dbus.service.method("org.bluez.Device1", async_callbacks=("ok", "err"))
+    def Pair(self, ok, err):
+        self.pairs += 1
+        agents = self.root.agents
+        if agents.agent is None:
+            err(dbus.exceptions.DBusException("no agent", name="org.bluez.Error.AuthenticationFailed"))
+            return
+        agent = self.bus.get_object(agents.agent[0], agents.agent[1], introspect=False)
+
+        def answered(passkey):
+            if int(passkey) == int(self.pin):
+                self.change("org.bluez.Device1", "Paired", dbus.Boolean(True))
+                ok()
+            else:
+                err(dbus.exceptions.DBusException("Authentication Failed",
+                                                  name="org.bluez.Error.AuthenticationFailed"))
+
+        def failed(e):
+            err(dbus.exceptions.DBusException("Authentication Rejected",
+                                              name="org.bluez.Error.AuthenticationRejected"))
+        agent.RequestPasskey(dbus.ObjectPath(self.path), dbus_interface="org.bluez.Agent1",
+                             reply_handler=answered, error_handler=failed)
+
+    @dbus.service.method("org.vicacq.Mock", in_signature="qs")
+    def SetValue(self, cid, hexvalue):
+        self.chars[cid].set_value(hexvalue)
+
+    @dbus.service.method("org.vicacq.Mock", out_signature="a(qss)")
+    def Writes(self):
+        return self.writes
+
+    @dbus.service.method("org.vicacq.Mock")
+    def Drop(self):
+        self.drop()
+
+    @dbus.service.method("org.vicacq.Mock", out_signature="a{su}")
+    def Stats(self):
+        return {"connects": self.connects, "pairs": self.pairs, "reads": self.reads,
+                "notifies": self.notifies, "drops": self.drops,
+                "agents": self.root.agents.registered}
+
+    @dbus.service.method("org.vicacq.Mock", in_signature="o", out_signature="s",
+                         async_callbacks=("ok", "err"))
+    def AskAgent(self, path, ok, err):
+        """What the agent answers for another device's path."""
+        a = self.root.agents.agent
+        self.bus.get_object(a[0], a[1], introspect=False).RequestPasskey(
+            path, dbus_interface="org.bluez.Agent1",
+            reply_handler=lambda k: ok("passkey %d" % k),
+            error_handler=lambda e: ok(e.get_dbus_name()))
+
+
+def main():
+    args = sys.argv[1:]
+    addr, pin = args[0], args[1]
+    gatt = "--no-gatt" not in args
+    resolve_ms = int(args[args.index("--resolve-ms") + 1]) if "--resolve-ms" in args else 200
+    scale = float(args[args.index("--scale") + 1]) if "--scale" in args else 1.0
+    DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    root = Root(bus)
+    root.agents = AgentManager(bus)
+    root.objs.append(Adapter(bus))
+    dev = Device(bus, root, addr, pin, gatt, resolve_ms, scale)
+    root.objs.append(dev)
+    name = dbus.service.BusName("org.bluez", bus)  # noqa: F841 (released when collected)
+    print("READY", flush=True)
+    GLib.MainLoop().run()
+
+
+if __name__ == "__main__":
+    main()
