@@ -310,7 +310,10 @@ static void json_template(struct vq_text *t, const struct mqtt_disc_entity *e) {
   vq_text_adds(t, "{% if v is none %}None{% elif v == '' %}{% else %}");
   if (e->type == VQ_VALUE_BOOL) vq_text_adds(t, "{{ 'ON' if v else 'OFF' }}");
   else if (e->type == VQ_VALUE_ENUM && nlabels > 0)
-    vq_text_adds(t, "{{ m.get(v, 'unknown_' ~ v) }}");
+    /* A code the label set lacks (a newer firmware) is not among the
+     * options, which HA refuses: unknown there, unknown_<code> on the
+     * state topic for anyone else. */
+    vq_text_adds(t, "{{ m.get(v, 'None') }}");
   else vq_text_adds(t, "{{ v }}");
   vq_text_adds(t, "{% endif %}");
 }
@@ -381,6 +384,12 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     vq_text_clear(&s);
     json_template(&s, e);
     kv_text(t, "value_template", &s);
+  } else if (nlabels > 0) {
+    /* The plain state of a code without a label is unknown_<code>, which
+     * is not among the options: HA shows it as unknown instead of
+     * refusing the state (doc/protocols/sinks.md §1.4). */
+    kv(t, "value_template",
+       "{{ 'None' if value.startswith('unknown_') else value }}");
   }
   if (control) {
     /* HA's select sends the option's label as it is; the command parser
@@ -415,7 +424,16 @@ void mqtt_disc_payload(struct vq_text *t, const struct mqtt_disc_options *o,
     int first = 1;
     vq_text_adds(t, ",\"options\":[");
     for (i = 0; i < nlabels; i++) {
+      uint32_t k;
+      int seen = 0;
       if (select && !mqtt_disc_label_granted(e, &labels[i])) continue;
+      /* Some Victron lists give one meaning several codes (the charger
+       * errors): an option is listed once. */
+      for (k = 0; k < i && !seen; k++)
+        seen = (!select || mqtt_disc_label_granted(e, &labels[k])) &&
+               strcmp(labels[k].label ? labels[k].label : "",
+                      labels[i].label ? labels[i].label : "") == 0;
+      if (seen) continue;
       if (!first) vq_text_addc(t, ',');
       first = 0;
       vq_text_add_json_string(t, labels[i].label ? labels[i].label : "");

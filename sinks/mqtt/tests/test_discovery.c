@@ -35,6 +35,8 @@ int main(void) {
   struct mqtt_disc_entity e;
   struct mqtt_disc_options json = opts;
   static const struct vq_label labels[] = {{0, "off"}, {3, "bulk"}};
+  static const struct vq_label twice[] = {
+      {1, "overheated"}, {2, "short_circuit"}, {3, "overheated"}};
   static const struct vq_label mode_labels[] = {
       {1, "with"}, {2, "without"}, {3, "external"}};
   struct vq_quantity_info modes = {sizeof(struct vq_quantity_info),
@@ -196,6 +198,26 @@ int main(void) {
   HAS("\"options\":[\"off\",\"bulk\"]");
   HASNT("unit_of_measurement");
   HASNT("state_class");
+  /* A code without a label (unknown_<code> on the state topic) is not an
+   * option: HA gets None (unknown) instead of refusing the state. */
+  HAS("\"value_template\":\"{{ 'None' if value.startswith('unknown_') else value }}\"");
+  {
+    struct mqtt_disc_options json = opts;
+    json.json_payload = 1;
+    build(&json, &e);
+    HAS("m.get(v, 'None')");
+    HASNT("unknown_");
+  }
+  /* One meaning under two codes (the charger errors): listed once. */
+  {
+    struct vq_quantity_info errs = state;
+    errs.labels = twice;
+    errs.nlabels = 3;
+    e.info = &errs;
+    build(&opts, &e);
+    HAS("\"options\":[\"overheated\",\"short_circuit\"]");
+    e.info = &state;
+  }
   /* ... a quantity without a label set: plain text, never learned. */
   e.info = &state_nolabels;
   build(&opts, &e);
