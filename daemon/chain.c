@@ -90,17 +90,39 @@ static int run_stage(struct vq_ctx *owner, size_t stage,
 
 /* The end of a chain: a source's readings are routed and handed to the
  * derived sources it feeds; a sink's are queued. */
+/* A derived source may emit inside process(), through a chain holding a
+ * processor that is already on the stack with its scratch records under
+ * `r`; that nested call may rewrite or move them.  So the derived sources
+ * get the core's own copy of the records. */
+static void feed_derived(struct vq_ctx *owner, const struct vq_reading *r) {
+  struct vq_record local[16], *recs = local;
+  struct vq_reading copy = VQ_READING_INIT;
+  size_t i;
+  if (r->nrecords > sizeof local / sizeof *local &&
+      (recs = malloc(r->nrecords * sizeof *recs)) == NULL) {
+    vq_log(VQ_LOG_ERROR, owner->label,
+           "out of memory: a reading did not reach its derived sources");
+    return;
+  }
+  for (i = 0; i < r->nrecords; i++) recs[i] = *VQ_READING_RECORD(r, i);
+  memcpy(&copy, r, r->size < sizeof copy ? r->size : sizeof copy);
+  copy.size = sizeof copy;
+  copy.record_size = sizeof *recs;
+  copy.records = recs;
+  for (i = 0; i < owner->nderived; i++) {
+    struct vq_ctx *g = owner->derived[i];
+    if (g->state == VQ_INST_STARTED && g->instance != NULL &&
+        vq_plugin_process(g->plugin)(g->instance, &copy) != 0)
+      vq_log(VQ_LOG_DEBUG, g->label, "a reading of %s was refused",
+             owner->id);
+  }
+  if (recs != local) free(recs);
+}
+
 static int finish(struct vq_ctx *owner, const struct vq_reading *r) {
   if (owner->kind == VQ_KIND_SOURCE) {
-    size_t i;
     int rc = vq_router_deliver(owner, r, r->time_ns);
-    for (i = 0; i < owner->nderived; i++) {
-      struct vq_ctx *g = owner->derived[i];
-      if (g->state == VQ_INST_STARTED && g->instance != NULL &&
-          vq_plugin_process(g->plugin)(g->instance, r) != 0)
-        vq_log(VQ_LOG_DEBUG, g->label, "a reading of %s was refused",
-               owner->id);
-    }
+    if (owner->nderived > 0) feed_derived(owner, r);
     return rc;
   }
   if (owner->chain_item != NULL && r == &owner->chain_item->reading) {
@@ -189,8 +211,13 @@ static int run_stage(struct vq_ctx *owner, size_t stage,
   rest = in;
   rest.records = buf + r->nrecords;
   rest.nrecords = nrest;
+  /* `rest` lives in p's scratch until the later stages are done with it:
+   * p counts as busy till then, so a nested pass through p (a derived
+   * source's chain) takes its own buffer. */
+  p->busy++;
   rc = call_process(p, &in);
   if (run_stage(owner, stage + 1, &rest) != 0 && rc == 0) rc = -EIO;
+  p->busy--;
   free(own);
   return rc;
 }
