@@ -130,15 +130,25 @@ static int finish(struct vq_ctx *owner, const struct vq_reading *r) {
     return 0;
   }
   {
-    /* A reading a processor made: the core's own copy, with the next
-     * number of its source, as if the source had emitted it. */
+    /* A reading a processor changed or made: the core's own copy.  The
+     * item being run down the chain, changed or split by `match`, keeps
+     * its number (it is still that one reading of its source); a new one
+     * gets the next number of its source, as if the source had emitted
+     * it. */
+    const struct vq_item *cur = owner->chain_item;
     struct vq_ctx *src = r->source
         ? find_live(owner->daemon, VQ_KIND_SOURCE, r->source) : NULL;
     int err = 0;
+    uint64_t seq;
     struct vq_item *it;
     if (r->source == NULL) return -EINVAL;
-    it = vq_item_copy(r, vq_intern(r->source), r->time_ns,
-                      src ? ++src->seq : 0, NULL, NULL, &err);
+    if (cur != NULL && r->seq != 0 && r->seq == cur->reading.seq &&
+        strcmp(r->source, cur->reading.source) == 0)
+      seq = r->seq;
+    else
+      seq = src ? ++src->seq : 0;
+    it = vq_item_copy(r, vq_intern(r->source), r->time_ns, seq, NULL, NULL,
+                      &err);
     if (it == NULL) return err;
     vq_sink_rt_push(owner->sink, it);
     vq_item_unref(it);
