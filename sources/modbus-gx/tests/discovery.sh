@@ -2,8 +2,8 @@
 # Discovery of a system with units at unusual places (0 through 100, 30,
 # 33, 204, 215, 223, 225, 227, 246), in the current firmware's mode and in
 # the old one (0x0B for units with nothing, the system block's old gaps):
-# every service found, in far fewer requests than a full scan, and the
-# scan mode prints the units line.
+# every service found, in far fewer requests than a full scan (at most
+# 600, within 10 s), and the scan mode prints the units line.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$srcdir/tests/lib.sh"
 
@@ -40,8 +40,10 @@ for mode in current old; do
   expect_match "$tmp/out" "^239 +inverter +239 +Phoenix Inverter 12V 800VA 230V "
   n=$(sed -n 's/.*discovery: [0-9]* services in \([0-9]*\) requests.*/\1/p' "$tmp/err")
   [ -n "$n" ] || { show "$tmp/err"; fail "$mode: no discovery line"; }
-  note "$mode firmware: $n requests for $nwant services (hass-victron's scan: about 6,200), $(requests sim$mode) with the identity reads"
+  ms=$(sed -n 's/.*discovery: [0-9]* services in [0-9]* requests, \([0-9]*\) ms.*/\1/p' "$tmp/err")
+  note "$mode firmware: $n requests in $ms ms for $nwant services (hass-victron's scan: about 6,200), $(requests sim$mode) with the identity reads"
   [ "$n" -le 600 ] || fail "$mode: discovery took $n requests (at most 600)"
+  [ -n "$ms" ] && [ "$ms" -le 10000 ] || fail "$mode: discovery took ${ms:-?} ms (at most 10 s)"
   [ "$(requests sim$mode)" -ge "$n" ] || fail "$mode: the simulator saw fewer requests than counted"
   kill "$sim_pid"
 done
