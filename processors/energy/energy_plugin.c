@@ -253,6 +253,16 @@ static void save_finish(struct energy *e, int status) {
 
 static int state_of(uv_fs_t *req) { return (int)(intptr_t)req->data; }
 
+/* A step failed while e->fd (the temp file's or the directory's) was
+ * open: close it at once, or every failed save (a file system that cannot
+ * fsync a directory) would leak a descriptor. */
+static void close_on_failure(struct energy *e, int state) {
+  uv_fs_t close_req;
+  if (state != ST_WRITE && state != ST_FSYNC && state != ST_DIR_FSYNC) return;
+  uv_fs_close(e->host->loop(e->ctx), &close_req, e->fd, NULL);
+  uv_fs_req_cleanup(&close_req);
+}
+
 static void next(struct energy *e, int state) {
   uv_loop_t *loop = e->host->loop(e->ctx);
   int rc;
@@ -280,7 +290,10 @@ static void next(struct energy *e, int state) {
     rc = uv_fs_open(loop, &e->req, e->tmp_path, O_WRONLY | O_CREAT | O_TRUNC,
                     0640, save_step);
   }
-  if (rc < 0) save_finish(e, rc);
+  if (rc < 0) {
+    close_on_failure(e, state);
+    save_finish(e, rc);
+  }
 }
 
 static void save_step(uv_fs_t *req) {
@@ -288,11 +301,7 @@ static void save_step(uv_fs_t *req) {
   int state = state_of(req), result = (int)req->result;
   uv_fs_req_cleanup(req);
   if (result < 0) {
-    if (state == ST_WRITE || state == ST_FSYNC) {
-      uv_fs_t close_req;
-      uv_fs_close(e->host->loop(e->ctx), &close_req, e->fd, NULL); /* at once */
-      uv_fs_req_cleanup(&close_req);
-    }
+    close_on_failure(e, state);
     save_finish(e, result);
     return;
   }
@@ -301,6 +310,7 @@ static void save_step(uv_fs_t *req) {
   case ST_OPEN: e->fd = result; next(e, ST_WRITE); break;
   case ST_WRITE:
     if ((size_t)result != e->len) {
+      close_on_failure(e, state);
       save_finish(e, UV_EIO);
       return;
     }

@@ -8,6 +8,7 @@
  * Names are percent-encoded (space, '%', control bytes), numbers are
  * printed with 17 significant digits so a counter read back is the same
  * double: counters are never rounded. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -113,7 +114,7 @@ int energy_state_parse(const char *text, size_t len,
   const char *crc_line, *p, *end = text + len;
   unsigned long want;
   unsigned line = 1;
-  char buf[1024];
+  char buf[1024], hex[9], *hex_end;
   if (len < sizeof MAGIC - 1 || memcmp(text, MAGIC, sizeof MAGIC - 1) != 0)
     return fail(err, errlen, 1, "not a vicacq energy state file");
   /* The CRC line is the last line; everything before it is checked. */
@@ -123,7 +124,11 @@ int energy_state_parse(const char *text, size_t len,
   if (memcmp(crc_line, "crc ", 4) != 0 ||
       (crc_line > text && crc_line[-1] != '\n'))
     return fail(err, errlen, 0, "no checksum line at the end");
-  if (sscanf(crc_line + 4, "%8lx", &want) != 1 ||
+  /* The text need not end in a NUL: the 8 digits are copied out first. */
+  memcpy(hex, crc_line + 4, 8);
+  hex[8] = '\0';
+  want = strtoul(hex, &hex_end, 16);
+  if (hex_end != hex + 8 || !isxdigit((unsigned char)hex[0]) ||
       (crc32(0L, (const Bytef *)text, (uInt)(crc_line - text)) & 0xffffffffUL) != want)
     return fail(err, errlen, 0, "checksum mismatch (torn or edited file)");
   for (p = text + sizeof MAGIC - 1; p < crc_line; line++) {

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../../tests/vqtest.h"
 #include "../energy_meter.h"
@@ -145,6 +147,26 @@ static void test_state_roundtrip(void) {
       vq_series_free(m3);
       vq_series_free(c3);
     }
+  }
+  /* Exactly len bytes, no NUL after them (a file read as is), ending at
+   * an unreadable page: nothing past the end is read (a crash if it is). */
+  {
+    long page = sysconf(_SC_PAGESIZE);
+    char *two = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct vq_series_map *m3 = vq_series_new(sizeof(struct energy_series));
+    struct vq_series_map *c3 = vq_series_new(sizeof(struct cycle_series));
+    CHECK(two != MAP_FAILED && len <= (size_t)page);
+    if (two != MAP_FAILED && len <= (size_t)page &&
+        mprotect(two + page, (size_t)page, PROT_NONE) == 0) {
+      char *exact = two + page - len;
+      memcpy(exact, text, len);
+      CHECK_INT(energy_state_parse(exact, len, m3, c3, err, sizeof err), 0);
+      CHECK_INT(vq_series_count(m3), 1);
+    }
+    if (two != MAP_FAILED) munmap(two, 2 * (size_t)page);
+    vq_series_free(m3);
+    vq_series_free(c3);
   }
   /* Edited: one digit changed. */
   {
