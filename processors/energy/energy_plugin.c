@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include <vicacq/plugin.h>
+#include "vq_mkdirs.h"
 
 #include "energy_live.h"
 #include "energy_meter.h"
@@ -347,20 +348,6 @@ static void on_save_timer(void *arg) { energy_save(arg); }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-static void make_dirs(const char *path) {
-  char buf[4096];
-  size_t i, n = strlen(path);
-  if (n >= sizeof buf) return;
-  memcpy(buf, path, n + 1);
-  for (i = 1; i <= n; i++)
-    if (buf[i] == '/' || buf[i] == '\0') {
-      char c = buf[i];
-      buf[i] = '\0';
-      mkdir(buf, 0750);
-      buf[i] = c;
-    }
-}
-
 static void energy_destroy(void *instance);
 
 static int energy_create(const struct vq_host *host, struct vq_ctx *ctx,
@@ -394,7 +381,7 @@ static int energy_create(const struct vq_host *host, struct vq_ctx *ctx,
     snprintf(e->tmp_path, sizeof e->tmp_path, "%s.tmp", e->path);
     snprintf(e->live_path, sizeof e->live_path, "%s/energy.%s.live", dir,
              host->instance_id(ctx));
-    make_dirs(dir);
+    vq_mkdirs(dir, 0750); /* an error shows when the file is opened */
     {
       int corrupt = load_state(e);
       size_t live = open_live(e);

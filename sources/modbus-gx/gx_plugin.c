@@ -12,6 +12,7 @@
 
 #include "gx.h"
 #include "gx_discover.h"
+#include "vq_mkdirs.h"
 
 static const struct vq_option options[] = {
     {.key = "host", .type = VQ_OPT_STRING, .flags = VQ_OPT_REQUIRED,
@@ -333,21 +334,6 @@ static int gx_create(const struct vq_host *host, struct vq_ctx *ctx,
   return 0;
 }
 
-/* mkdir -p of the state directory (the host names it; it may not exist). */
-static void make_dirs(const char *path) {
-  char buf[4096];
-  size_t i, n = strlen(path);
-  if (n >= sizeof buf) return;
-  memcpy(buf, path, n + 1);
-  for (i = 1; i <= n; i++)
-    if (buf[i] == '/' || buf[i] == '\0') {
-      char c = buf[i];
-      buf[i] = '\0';
-      mkdir(buf, 0750);
-      buf[i] = c;
-    }
-}
-
 static int gx_start(void *instance) {
   struct gx *gx = instance;
   int rc;
@@ -357,7 +343,7 @@ static int gx_start(void *instance) {
     snprintf(dir, sizeof dir, "%s", gx->cache_path);
     slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
-    make_dirs(dir);
+    vq_mkdirs(dir, 0750); /* an error shows when the file is opened */
   }
   rc = gx_worker_start(gx);
   if (rc != 0) {
