@@ -172,7 +172,10 @@ static int found_add(struct gx *gx, const struct gx_disc_entry *e, size_t n) {
     f->available = 1;
     if (gx_image_init(&f->image, f->service) != 0) return -ENOMEM;
     f->blocks = calloc(gx_nregisters, sizeof *f->blocks);
-    if (f->blocks == NULL) return -ENOMEM;
+    if (f->blocks == NULL) {
+      gx_image_free(&f->image);
+      return -ENOMEM;
+    }
     f->nblocks = gx_plan_blocks(&f->image, f->blocks, gx_nregisters);
     gx->nfound++;
   }
@@ -378,7 +381,9 @@ static void rediscover_step(struct gx *gx) {
   if (rc > 0) {
     struct gx_disc_entry all[GX_MAX_FOUND];
     size_t i;
-    found_add(gx, d->found, d->nfound);
+    if (found_add(gx, d->found, d->nfound) != 0)
+      gx_post_log(gx, VQ_LOG_ERROR, "out of memory: services found again "
+                                    "are not polled");
     gx_post_log(gx, VQ_LOG_INFO,
                 "discovery refreshed: %zu new services in %u requests",
                 gx->nfound - before, d->probes);
@@ -386,7 +391,12 @@ static void rediscover_step(struct gx *gx) {
       all[i].unit = gx->found[i].unit;
       all[i].service = gx->found[i].service;
     }
-    if (gx->cache_path[0]) gx_disc_save(all, gx->nfound, gx->cache_path);
+    if (gx->cache_path[0]) {
+      int err = gx_disc_save(all, gx->nfound, gx->cache_path);
+      if (err != 0)
+        gx_post_log(gx, VQ_LOG_WARN, "cannot keep the discovery in %s: %s",
+                    gx->cache_path, strerror(-err));
+    }
   }
   free(d);
   gx->rediscovery = NULL;
