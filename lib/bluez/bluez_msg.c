@@ -36,6 +36,10 @@ int bluez_parse_addr(const char *text, uint8_t addr[6]) {
   return 0;
 }
 
+int vq_bluez_parse_addr(const char *text, uint8_t addr[6]) {
+  return bluez_parse_addr(text, addr);
+}
+
 /* BlueZ device paths end in dev_AA_BB_CC_DD_EE_FF. */
 int bluez_addr_from_path(const char *path, uint8_t addr[6]) {
   const char *p = strstr(path, "/dev_");

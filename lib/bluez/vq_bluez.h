@@ -86,6 +86,9 @@ struct vq_bluez_stats {
 };
 void vq_bluez_get_stats(struct vq_bluez_stats *out);
 
+/* "AA:BB:CC:DD:EE:FF" (either case) into addr, MSB first.  0, or -1. */
+int vq_bluez_parse_addr(const char *text, uint8_t addr[6]);
+
 /* ---- Connections and GATT (ble-gatt) ----
  * A subscriber may own one device: it then gets that device's connection
  * state and characteristic values, and the process's pairing agent answers

@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""The ble-gatt source end to end: vicacq with a [source] of ble-gatt and
+the stdout sink (json) against lib/bluez/tests/smartshunt_mock.py on a
+private system bus.  First connection pairs by itself (leading-zero PIN),
+link.online and every value decoded exactly in one reading with one time,
+the keep-alive honoured over several periods (keep_alive = 1 s), a quiet
+value re-read after 2 x keep_alive, a notification as a reading, the device
+dropping the link and coming back, SIGTERM disconnecting with the bond kept;
+a wrong PIN named with where VictronConnect shows it, then the right one
+after SIGHUP; a SmartShunt without the GATT service.
+Exit 77 (skip) without dbus-daemon, python3-dbus or python3-gi."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BLUEZ_TESTS = os.environ.get("BLUEZ_TESTS_SRCDIR",
+                             os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "../../../lib/bluez/tests"))
+sys.path.insert(0, BLUEZ_TESTS)
+from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without python3-dbus)
+import dbus  # noqa: E402
+try:
+    import gi  # noqa: F401
+except ImportError as e:
+    print("SKIP: python3-gi missing:", e)
+    sys.exit(77)
+VICACQ = os.environ.get("VICACQ")
+if not VICACQ or not os.access(VICACQ, os.X_OK):
+    print("SKIP: VICACQ (the daemon binary) not given")
+    sys.exit(77)
+
+MOCK = os.path.join(BLUEZ_TESTS, "smartshunt_mock.py")
+ADDR = "C7:12:34:56:78:9A"
+DEVPATH = "/org/bluez/hci0/dev_C7_12_34_56_78_9A"
+DEVICE = "c7123456789a"
+PIN = "012345"
+# The mock's values decoded (doc/protocols/ble-gatt.md §2); None: not available.
+EXPECTED = {"battery.voltage": 53.76, "battery.current": 23.197, "battery.power": 1243,
+            "battery.consumed_ah": -168, "battery.soc": 91.8, "aux.voltage": None,
+            "battery.time_to_go": None, "battery.temperature": None,
+            "battery.midpoint_voltage": None, "battery.midpoint_deviation": None}
+PIPELINE = """[source.house]
+plugin = ble-gatt
+address = %s
+pin_file = %s
+keep_alive = 1
+
+[sink.out]
+plugin = stdout
+format = json
+
+[route.all]
+from = *
+to = out
+"""
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+
+
+class Daemon:
+    def __init__(self, tmp, pin):
+        self.pin_file = os.path.join(tmp, "house.pin")
+        self.set_pin(pin)
+        self.ini = os.path.join(tmp, "p.ini")
+        with open(self.ini, "w") as f:
+            f.write(PIPELINE % (ADDR, self.pin_file))
+        self.out, self.err = [], []
+        self.lock = threading.Lock()
+        self.p = subprocess.Popen([VICACQ, "-c", self.ini], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        for stream, dst in ((self.p.stdout, self.out), (self.p.stderr, self.err)):
+            threading.Thread(target=self.reader, args=(stream, dst), daemon=True).start()
+
+    def set_pin(self, pin):
+        with open(self.pin_file, "w") as f:
+            f.write(pin + "\n")
+
+    def reader(self, stream, dst):
+        for line in stream:
+            with self.lock:
+                dst.append(line.rstrip("\n"))
+
+    def records(self):
+        with self.lock:
+            return [json.loads(line) for line in self.out if line.startswith("{")]
+
+    def log_has(self, text):
+        with self.lock:
+            return sum(1 for line in self.err if text in line)
+
+    def wait(self, pred, what, timeout=8.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            if pred():
+                check(True, what)
+                return True
+            time.sleep(0.05)
+        check(False, what)
+        return False
+
+    def online(self):
+        return [r["value"] for r in self.records() if r["quantity"] == "link.online"]
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        check(self.p.returncode == 0, "vicacq exits 0 on SIGTERM")
+        time.sleep(0.1)
+        with self.lock:
+            text = "\n".join(self.out + self.err)
+        check(PIN not in text, "the PIN is never logged")
+
+
+def start_mock(args=()):
+    m = subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN] + list(args), stdout=subprocess.PIPE,
+                         text=True)
+    m.stdout.readline()
+    return m
+
+
+def mock_call(env, method, *args):
+    return env.bus.get_object("org.bluez", DEVPATH).get_dbus_method(method, "org.vicacq.Mock")(*args)
+
+
+def stats(env):
+    return {str(k): int(v) for k, v in mock_call(env, "Stats").items()}
+
+
+env = PrivateBluez()
+tmp = tempfile.mkdtemp(prefix="ble-gatt-")
+try:
+    print("# first connection, values, keep-alive, re-read, notify, drop, SIGTERM", flush=True)
+    mock = start_mock()
+    d = Daemon(tmp, PIN)
+    d.wait(lambda: d.online() == [True], "link.online true after pairing by itself")
+    d.wait(lambda: all(any(r["quantity"] == q for r in d.records()) for q in EXPECTED),
+           "every value read")
+    first = {}
+    for r in d.records():
+        first.setdefault(r["quantity"], r)
+    check(all(r["device"] == DEVICE for r in first.values()), "device id = the address, 12 hex digits")
+    check({q: first[q]["value"] for q in EXPECTED} == EXPECTED, "every value decoded exactly")
+    check(len({first[q]["time"] for q in EXPECTED} | {first["link.online"]["time"]}) == 1,
+          "the first values are one reading with one time")
+    st = stats(env)
+    check(st["pairs"] == 1 and st["agents"] == 1, "paired once through one agent: %r" % st)
+    check(st["notifies"] == 5, "StartNotify on the 5 that offer it: %r" % st)
+    time.sleep(4.5)  # 4.5 keep-alive periods of 1 s
+    st = stats(env)
+    check(st["drops"] == 0 and d.online() == [True], "keep-alive honoured over 4 periods")
+    writes = [w for w in mock_call(env, "Writes") if int(w[0]) == 0xFFFF]
+    check(len(writes) >= 8 and all(str(w[1]) == "e803" and str(w[2]) == "request" for w in writes),
+          "keep-alive 1000 ms written with response at half the period (%d writes)" % len(writes))
+    check(sum(1 for r in d.records() if r["quantity"] == "aux.voltage") >= 2,
+          "a quiet value is re-read after 2 x keep_alive")
+    n = sum(1 for r in d.records() if r["quantity"] == "battery.voltage")
+    mock_call(env, "SetValue", dbus.UInt16(0xED8C), "38ffffff")
+    d.wait(lambda: any(r["quantity"] == "battery.current" and r["value"] == -0.2 for r in d.records()),
+           "a notified negative current is a reading (-0.200 A)")
+    mock_call(env, "Drop")
+    d.wait(lambda: d.online()[-1:] == [False], "device drops the link: link.online false at once")
+    d.wait(lambda: d.online()[-1:] == [True], "and it comes back by itself")
+    check(d.log_has("disconnected") == 1, "one log line for the disconnect")
+    check(stats(env)["pairs"] == 1, "the bond is used again: no second Pair")
+    check(sum(1 for r in d.records() if r["quantity"] == "battery.voltage") > n, "values flow again")
+    drops = stats(env)["drops"]
+    d.stop()
+    st = stats(env)
+    check(st["drops"] == drops + 1, "SIGTERM disconnects the device")
+    paired = env.bus.get_object("org.bluez", DEVPATH).Get("org.bluez.Device1", "Paired",
+                                                           dbus_interface="org.freedesktop.DBus.Properties")
+    check(bool(paired), "the bond is kept")
+    mock.terminate()
+    mock.wait(5)
+
+    print("# wrong PIN, then the right one after SIGHUP", flush=True)
+    mock = start_mock()
+    d = Daemon(tmp, "000000")
+    d.wait(lambda: d.log_has("wrong PIN") == 1, "wrong PIN: a clear error")
+    check(d.log_has("source.house") >= 1 and d.log_has("VictronConnect") >= 1,
+          "naming the source and where VictronConnect shows the PIN")
+    time.sleep(2)
+    check(stats(env)["pairs"] == 1 and d.log_has("wrong PIN") == 1, "no tight retry loop")
+    d.set_pin(PIN)
+    d.p.send_signal(signal.SIGHUP)
+    d.wait(lambda: d.online()[-1:] == [True], "SIGHUP with the right PIN: paired at once")
+    d.stop()
+    mock.terminate()
+    mock.wait(5)
+
+    print("# the GATT service missing", flush=True)
+    mock = start_mock(["--no-gatt"])
+    d = Daemon(tmp, PIN)
+    d.wait(lambda: d.log_has("Bluetooth GATT service") == 1, "GATT service missing: the error says "
+           "how to turn it on")
+    check(d.log_has("power-cycle") == 1, "and to power-cycle")
+    check(d.online() == [], "no link.online true without the service")
+    d.stop()
+    mock.terminate()
+    mock.wait(5)
+finally:
+    env.close()
+    for f in os.listdir(tmp):
+        os.unlink(os.path.join(tmp, f))
+    os.rmdir(tmp)
+
+print("%d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
