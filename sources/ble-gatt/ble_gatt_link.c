@@ -4,7 +4,9 @@
  * stable), write the keep-alive first, read every value once, subscribe
  * where offered, rewrite the keep-alive at half its period and re-read a
  * value silent for 2 x keep_alive.  A lost link reconnects with back-off
- * and jitter; a wrong PIN is retried at most once per 30 s. */
+ * and jitter; a wrong PIN is retried at most once per 30 s.  Poll mode
+ * connects, reads every value once and disconnects, every `interval`, so
+ * the phone app can connect in between. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +34,14 @@ static void retry_in(struct gatt_src *s, unsigned base) {
   uv_timer_start(&s->retry, attempt, ms, 0);
 }
 
+static void set_online(struct gatt_src *s, int online);
+
 static void backoff(struct gatt_src *s) {
   unsigned ms = s->backoff_ms ? s->backoff_ms : BACKOFF_FIRST_MS;
   s->backoff_ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+  /* Polling: a poll that fails is the link lost (keep mode says so when
+   * the connection drops). */
+  if (s->poll_mode) set_online(s, 0);
   retry_in(s, ms);
 }
 
@@ -110,6 +117,7 @@ static void got_value(struct gatt_src *s, struct gatt_char *c, const uint8_t *v,
 
 static void link_down(struct gatt_src *s, const char *why) {
   if (s->state == GATT_STOPPING) return;
+  if (s->poll_mode && s->state == GATT_IDLE) return; /* our own disconnect after a poll */
   uv_timer_stop(&s->keepalive);
   vq_bluez_discovery_resume(s->sub);
   s->nchars = 0;
@@ -122,18 +130,32 @@ static void link_down(struct gatt_src *s, const char *why) {
 
 /* ---- keep-alive and quiet values ---- */
 
+static void on_notify(void *arg, int err, const char *name, const char *msg);
+
+/* Poll mode: every value is in; send them and let go of the device. */
+static void poll_done(struct gatt_src *s) {
+  uv_timer_stop(&s->keepalive);
+  uv_timer_stop(&s->flush);
+  flush_cb(&s->flush);
+  s->nchars = 0;
+  s->connected = s->resolved = 0;
+  retry_in(s, (unsigned)s->interval_ms);
+  vq_bluez_disconnect(s->sub, on_notify);
+}
+
 static void on_read(void *arg, const char *path, int err, const char *name,
                     const uint8_t *v, size_t len) {
   struct gatt_src *s = arg;
   struct gatt_char *c = char_by_path(s, path);
   if (c == NULL) return;
   c->reading = 0;
-  if (err < 0) {
+  if (err < 0)
     gatt_log(s, VQ_LOG_DEBUG, "reading %s failed: %s", c->def->quantity,
              name != NULL ? name : strerror(-err));
-    return;
-  }
-  got_value(s, c, v, len);
+  else
+    got_value(s, c, v, len);
+  if (s->poll_mode && s->state == GATT_ONLINE && s->reads_left > 0 && --s->reads_left == 0)
+    poll_done(s);
 }
 
 static void read_char(struct gatt_src *s, struct gatt_char *c) {
@@ -162,12 +184,15 @@ static void on_notify(void *arg, int err, const char *name, const char *msg) {
 static void start_reading(struct gatt_src *s) {
   size_t i;
   uint64_t now = now_ms(s);
+  s->reads_left = 0;
   for (i = 0; i < s->nchars; i++) {
     struct gatt_char *c = &s->chars[i];
     c->last_ms = now;
     read_char(s, c);
-    if (c->notify) vq_bluez_gatt_notify(s->sub, c->path, on_notify);
+    if (c->reading) s->reads_left++;
+    if (c->notify && !s->poll_mode) vq_bluez_gatt_notify(s->sub, c->path, on_notify);
   }
+  if (s->poll_mode && s->reads_left == 0) poll_done(s);
 }
 
 static void on_keepalive(void *arg, int err, const char *name, const char *msg) {
@@ -181,17 +206,19 @@ static void on_keepalive(void *arg, int err, const char *name, const char *msg) 
   if (s->state == GATT_LOOKUP) {
     s->state = GATT_ONLINE;
     s->backoff_ms = 0;
-    gatt_log(s, VQ_LOG_INFO, "%s connected, reading %zu values", s->device, s->nchars);
+    if (!s->online || !s->poll_mode)
+      gatt_log(s, VQ_LOG_INFO, "%s connected, reading %zu values", s->device, s->nchars);
     set_online(s, 1);
     start_reading(s);
   }
-  uv_timer_start(&s->keepalive, keepalive_cb, 500u * s->keep_alive_s, 0);
+  if (s->state == GATT_ONLINE) /* not after a poll ended */
+    uv_timer_start(&s->keepalive, keepalive_cb, 500u * s->keep_alive_s, 0);
 }
 
 static void write_keepalive(struct gatt_src *s) {
   uint8_t v[2];
   ble_gatt_keepalive(s->keep_alive_s, v);
-  if (vq_bluez_gatt_write(s->sub, s->ka_path, v, 2, on_keepalive) < 0)
+  if (vq_bluez_gatt_write(s->sub, s->ka_path, v, 2, on_keepalive) < 0 && s->state == GATT_ONLINE)
     uv_timer_start(&s->keepalive, keepalive_cb, 500u * s->keep_alive_s, 0);
 }
 

@@ -101,11 +101,6 @@ static int gatt_create(const struct vq_host *host, struct vq_ctx *ctx, void **in
     src_free(s);
     return -ENOMEM;
   }
-  if (s->poll_mode) {
-    gatt_log(s, VQ_LOG_ERROR, "mode = poll is not implemented yet; use mode = keep");
-    src_free(s);
-    return -ENOTSUP;
-  }
   *instance = s;
   return 0;
 }
@@ -130,7 +125,7 @@ static const struct vq_option options[] = {
    "Bluetooth adapter, e.g. hci0 (default: the first powered one); all Bluetooth sources "
    "share one BlueZ client"},
   {"mode", VQ_OPT_ENUM, 0, "keep", "keep|poll", 0, -1,
-   "keep: stay connected; poll: connect, read, disconnect every interval (not yet)"},
+   "keep: stay connected; poll: connect, read every value, disconnect, every interval"},
   {"interval", VQ_OPT_DURATION, 0, "30", NULL, 1000, 86400000.0,
    "poll mode: time between reads"},
   {"keep_alive", VQ_OPT_INT, 0, "30", NULL, 1, 65,

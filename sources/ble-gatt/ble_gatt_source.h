@@ -52,6 +52,7 @@ struct gatt_src {
   unsigned backoff_ms;
   int auth_failed;   /* the last Pair failed on the PIN */
   int unseen_logged;
+  unsigned reads_left; /* poll mode: first reads still to come back */
 
   struct gatt_char chars[GATT_MAX_CHARS];
   size_t nchars;

@@ -13,7 +13,8 @@ N ms to the keep-alive characteristic must be repeated within N * scale ms
 or the device disconnects.  StartNotify makes Value changes emit
 PropertiesChanged, only when the value differs.  Control interface
 org.vicacq.Mock on the device: SetValue(id, hex), Writes() -> a(qs),
-Drop(), Stats() -> a{su}."""
+Drop(), Stats() -> a{su}, Advertise(address, hex) (another device's
+Victron manufacturer data, for ble-adv beside ble-gatt)."""
 import sys
 
 import dbus
@@ -298,7 +299,28 @@ class Device(Obj):
     def Stats(self):
         return {"connects": self.connects, "pairs": self.pairs, "reads": self.reads,
                 "notifies": self.notifies, "drops": self.drops,
-                "agents": self.root.agents.registered}
+                "agents": self.root.agents.registered,
+                "discovery_starts": self.root.adapter.starts,
+                "discovery_stops": self.root.adapter.stops,
+                "discovering": int(bool(self.root.adapter.ifaces["org.bluez.Adapter1"]["Discovering"]))}
+
+    @dbus.service.method("org.vicacq.Mock", in_signature="ss")
+    def Advertise(self, addr, hexdata):
+        path = "/org/bluez/hci0/dev_" + addr.replace(":", "_")
+        mfr = dbus.Dictionary({dbus.UInt16(0x02E1): dbus.Array(bytes.fromhex(hexdata), signature="y",
+                                                                variant_level=1)},
+                              signature="qv", variant_level=1)
+        other = self.root.others.get(path)
+        if other is None:
+            other = Obj(self.bus, path, {"org.bluez.Device1": {
+                "Address": dbus.String(addr), "RSSI": dbus.Int16(-70), "ManufacturerData": mfr}})
+            self.root.others[path] = other
+            self.root.objs.append(other)
+            self.root.InterfacesAdded(path, other.ifaces)
+        else:
+            other.ifaces["org.bluez.Device1"]["ManufacturerData"] = mfr
+            other.PropertiesChanged("org.bluez.Device1", {"ManufacturerData": mfr,
+                                                          "RSSI": dbus.Int16(-70)}, [])
 
     @dbus.service.method("org.vicacq.Mock", in_signature="o", out_signature="s",
                          async_callbacks=("ok", "err"))
@@ -321,7 +343,9 @@ def main():
     bus = dbus.SystemBus()
     root = Root(bus)
     root.agents = AgentManager(bus)
-    root.objs.append(Adapter(bus))
+    root.adapter = Adapter(bus)
+    root.others = {}
+    root.objs.append(root.adapter)
     dev = Device(bus, root, addr, pin, gatt, resolve_ms, scale)
     root.objs.append(dev)
     name = dbus.service.BusName("org.bluez", bus)  # noqa: F841 (released when collected)

@@ -49,7 +49,7 @@ plugin = ble-gatt
 address = %s
 pin_file = %s
 keep_alive = 1
-
+%s
 [sink.out]
 plugin = stdout
 format = json
@@ -69,12 +69,12 @@ def check(cond, what):
 
 
 class Daemon:
-    def __init__(self, tmp, pin):
+    def __init__(self, tmp, pin, extra="", more=""):
         self.pin_file = os.path.join(tmp, "house.pin")
         self.set_pin(pin)
         self.ini = os.path.join(tmp, "p.ini")
         with open(self.ini, "w") as f:
-            f.write(PIPELINE % (ADDR, self.pin_file))
+            f.write(PIPELINE % (ADDR, self.pin_file, extra) + more)
         self.out, self.err = [], []
         self.lock = threading.Lock()
         self.p = subprocess.Popen([VICACQ, "-c", self.ini], stdout=subprocess.PIPE,
@@ -210,6 +210,45 @@ try:
            "how to turn it on")
     check(d.log_has("power-cycle") == 1, "and to power-cycle")
     check(d.online() == [], "no link.online true without the service")
+    d.stop()
+    mock.terminate()
+    mock.wait(5)
+
+    print("# ble-adv and ble-gatt on one adapter", flush=True)
+    mock = start_mock()
+    # A real SmartShunt advertisement and its key (tests/data/ble-adv/vectors.json).
+    adv_src = ("\n[source.shunt2]\nplugin = ble-adv\naddress = C0:3B:98:00:00:01\n"
+               "key = aff4d0995b7d1e176c0c33ecb9e70dcd\n")
+    d = Daemon(tmp, PIN, "", adv_src)
+    d.wait(lambda: d.online() == [True], "ble-gatt connected beside ble-adv")
+    for _ in range(5):
+        mock_call(env, "Advertise", "C0:3B:98:00:00:01", "100289a302b040af925d09a4d89aa0128bdef48c6298a9")
+        time.sleep(0.1)
+    d.wait(lambda: any(r["source"] == "shunt2" and r["quantity"] == "battery.voltage" and
+                       r["value"] == 12.53 for r in d.records()),
+           "ble-adv decodes advertisements while ble-gatt holds its connection")
+    st = stats(env)
+    check(st["discovery_stops"] >= 1 and st["discovering"] == 1,
+          "discovery paused for the connection and running again: %r" % st)
+    check(st["discovery_starts"] == st["discovery_stops"] + 1, "one discovery session, resumed "
+          "after each pause: %r" % st)
+    d.stop()
+    mock.terminate()
+    mock.wait(5)
+
+    print("# poll mode", flush=True)
+    mock = start_mock()
+    d = Daemon(tmp, PIN, "mode = poll\ninterval = 1\n")
+    d.wait(lambda: sum(1 for r in d.records() if r["quantity"] == "battery.soc") >= 3,
+           "three polls", timeout=10)
+    st = stats(env)
+    check(st["connects"] >= 3 and st["drops"] >= 2, "each poll connects and disconnects: %r" % st)
+    check(st["pairs"] == 1 and st["notifies"] == 0, "paired once, no notifications: %r" % st)
+    check(d.online() == [True], "link.online true once, not false between polls")
+    check(d.log_has("disconnected") == 0 and d.log_has("connected, reading") == 1,
+          "no log line per poll")
+    socs = [r for r in d.records() if r["quantity"] == "battery.soc"]
+    check(all(r["value"] == 91.8 for r in socs), "values exact in every poll")
     d.stop()
     mock.terminate()
     mock.wait(5)
