@@ -7,7 +7,8 @@ the keep-alive honoured over several periods (keep_alive = 1 s), a quiet
 value re-read after 2 x keep_alive, a notification as a reading, the device
 dropping the link and coming back, SIGTERM disconnecting with the bond kept;
 a wrong PIN named with where VictronConnect shows it, then the right one
-after SIGHUP; a SmartShunt without the GATT service.
+after SIGHUP; a SmartShunt without the GATT service; bluetoothd restarting;
+a ble-adv source beside it on one adapter; poll mode.
 Exit 77 (skip) without dbus-daemon, python3-dbus or python3-gi."""
 import json
 import os
@@ -232,6 +233,20 @@ try:
           "discovery paused for the connection and running again: %r" % st)
     check(st["discovery_starts"] == st["discovery_stops"] + 1, "one discovery session, resumed "
           "after each pause: %r" % st)
+    d.stop()
+    mock.terminate()
+    mock.wait(5)
+
+    print("# bluetoothd restarts", flush=True)
+    mock = start_mock()
+    d = Daemon(tmp, PIN)
+    d.wait(lambda: d.online() == [True], "connected")
+    mock.terminate()
+    mock.wait(5)
+    d.wait(lambda: d.online() == [True, False], "bluetoothd gone: link.online false")
+    mock = start_mock()
+    d.wait(lambda: d.online() == [True, False, True], "bluetoothd back: connected again by itself",
+           timeout=10)
     d.stop()
     mock.terminate()
     mock.wait(5)
