@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libuv1-dev libltdl-dev libssl-dev libserialport-dev libmodbus-dev
-  libmosquitto-dev libinih-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev"
+  libmosquitto-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_DEPS="mosquitto mosquitto-clients influxdb influxdb-client dbus-daemon
   python3 python3-dbusmock python3-dbus python3-gi socat openssl procps psmisc clang libclang-rt-14-dev
   valgrind mbpoll systemd"
