@@ -173,6 +173,14 @@ try:
     mock_call(env, "SetValue", dbus.UInt16(0xED8C), "38ffffff")
     d.wait(lambda: any(r["quantity"] == "battery.current" and r["value"] == -0.2 for r in d.records()),
            "a notified negative current is a reading (-0.200 A)")
+    # Fault: a value of the wrong length is dropped and counted, the next one goes through.
+    volts = lambda: [r["value"] for r in d.records() if r["quantity"] == "battery.voltage"]  # noqa: E731
+    mock_call(env, "SetValue", dbus.UInt16(0xED8D), "010203")
+    mock_call(env, "SetValue", dbus.UInt16(0xED8D), "0215")
+    d.wait(lambda: 53.78 in volts(), "the value after a wrong-length one is a reading")
+    # (the count of voltage records also holds quiet re-reads: compare values)
+    check(set(volts()) == {53.76, 53.78}, "the wrong-length value is not: sent 2 = delivered 1 + "
+          "dropped 1")
     mock_call(env, "Drop")
     d.wait(lambda: d.online()[-1:] == [False], "device drops the link: link.online false at once")
     d.wait(lambda: d.online()[-1:] == [True], "and it comes back by itself")
@@ -181,6 +189,7 @@ try:
     check(sum(1 for r in d.records() if r["quantity"] == "battery.voltage") > n, "values flow again")
     drops = stats(env)["drops"]
     d.stop()
+    check(d.log_has("wrong_length: 1") == 1, "the dropped value is counted (wrong_length: 1)")
     st = stats(env)
     check(st["drops"] == drops + 1, "SIGTERM disconnects the device")
     paired = env.bus.get_object("org.bluez", DEVPATH).Get("org.bluez.Device1", "Paired",
