@@ -202,9 +202,9 @@ int main(void) {
    * option: HA gets None (unknown) instead of refusing the state. */
   HAS("\"value_template\":\"{{ 'None' if value.startswith('unknown_') else value }}\"");
   {
-    struct mqtt_disc_options json = opts;
-    json.json_payload = 1;
-    build(&json, &e);
+    struct mqtt_disc_options as_json = opts;
+    as_json.json_payload = 1;
+    build(&as_json, &e);
     HAS("m.get(v, 'None')");
     HASNT("unknown_");
   }
