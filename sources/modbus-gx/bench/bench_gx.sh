@@ -48,7 +48,10 @@ hz=$(getconf CLK_TCK)
 cycles=$(sed -n 's/.*poll_cycles: \([0-9]*\).*/\1/p' "$tmp/poll.err")
 us=$(sed -n 's/.*poll_us: \([0-9]*\).*/\1/p' "$tmp/poll.err")
 reqs=$(wc -l <"$tmp/sim.log")
-awk -v c="$cycles" -v us="$us" -v r="$reqs" -v t="$ticks" -v hz="$hz" -v n=10 'BEGIN {
+# Devices: every service found is one, but settings and hub4 share
+# device 100 with system.
+devices=$(grep -v '^#' "$tmp/state/modbus-gx.gx.discovery" | grep -Ecv '^100 (settings|hub4)$')
+awk -v c="$cycles" -v us="$us" -v r="$reqs" -v t="$ticks" -v hz="$hz" -v n="$devices" 'BEGIN {
   cpu = t / hz
   printf "poll cycles: %d, requests per cycle: %.1f, ms per cycle: %.2f\n", c, r / c, us / c / 1000
   printf "CPU per cycle: %.3f ms; at interval = 5 s (720 cycles/h): %.3f s per hour, %.4f s per device-hour (%d devices)\n",
