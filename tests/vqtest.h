@@ -25,6 +25,20 @@ static int vqtest_checks;
     }                                                                        \
   } while (0)
 
+/* A check that says more when it fails: printf-style details after the
+ * condition. */
+#define CHECK_MSG(cond, ...)                                                 \
+  do {                                                                       \
+    vqtest_checks++;                                                         \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,      \
+              #cond);                                                        \
+      fprintf(stderr, __VA_ARGS__);                                          \
+      fputc('\n', stderr);                                                   \
+      vqtest_failures++;                                                     \
+    }                                                                        \
+  } while (0)
+
 #define CHECK_INT(a, b)                                                      \
   do {                                                                       \
     long long a_ = (long long)(a), b_ = (long long)(b);                      \

@@ -26,14 +26,14 @@ static enum ble_adv_status run(const uint8_t *key, const uint8_t *data, size_t n
   struct ble_adv_reading r;
   enum ble_adv_status st;
   uint8_t *copy = malloc(n ? n : 1);
-  CHECK(copy != NULL, "malloc");
+  CHECK_MSG(copy != NULL, "malloc");
   if (copy == NULL) return BLE_ADV_CRYPTO_ERROR;
   memcpy(copy, data, n);
-  CHECK(ble_adv_device_init(&dev, key) == 0, "init");
+  CHECK_MSG(ble_adv_device_init(&dev, key) == 0, "init");
   r.nrecords = 12345;
   st = ble_adv_device_process(&dev, copy, n, &r, NULL);
-  if (st != BLE_ADV_OK) CHECK(r.nrecords == 12345, "records written on rejection");
-  CHECK((unsigned)st < BLE_ADV_STATUS_COUNT && strcmp(ble_adv_status_name(st), "invalid_status") != 0,
+  if (st != BLE_ADV_OK) CHECK_MSG(r.nrecords == 12345, "records written on rejection");
+  CHECK_MSG((unsigned)st < BLE_ADV_STATUS_COUNT && strcmp(ble_adv_status_name(st), "invalid_status") != 0,
         "status has a name");
   counts[st]++;
   ble_adv_device_fini(&dev);
@@ -47,16 +47,16 @@ static void test_truncation(void) {
     uint8_t key[16], d[64];
     int n = tu_hex(real[i][1], d, sizeof d);
     const struct ble_layout *l = ble_adv_layout(d[4], (uint16_t)(d[2] | d[3] << 8));
-    CHECK(ble_adv_parse_key(real[i][0], key) == 0 && n > 8 && l != NULL, "vector %zu", i);
-    CHECK(run(key, d, (size_t)n) == BLE_ADV_OK, "vector %zu whole", i);
+    CHECK_MSG(ble_adv_parse_key(real[i][0], key) == 0 && n > 8 && l != NULL, "vector %zu", i);
+    CHECK_MSG(run(key, d, (size_t)n) == BLE_ADV_OK, "vector %zu whole", i);
     for (len = 0; len < (size_t)n; len++) {
       enum ble_adv_status st = run(key, d, len);
       if (len < 8)
-        CHECK(st == BLE_ADV_SHORT_HEADER, "vector %zu len %zu: %s", i, len, ble_adv_status_name(st));
+        CHECK_MSG(st == BLE_ADV_SHORT_HEADER, "vector %zu len %zu: %s", i, len, ble_adv_status_name(st));
       else if (len < 8u + l->min_len)
-        CHECK(st == BLE_ADV_SHORT_PAYLOAD, "vector %zu len %zu: %s", i, len, ble_adv_status_name(st));
+        CHECK_MSG(st == BLE_ADV_SHORT_PAYLOAD, "vector %zu len %zu: %s", i, len, ble_adv_status_name(st));
       else
-        CHECK(st == BLE_ADV_OK, "vector %zu len %zu (padded synthetic): %s", i, len,
+        CHECK_MSG(st == BLE_ADV_OK, "vector %zu len %zu (padded synthetic): %s", i, len,
               ble_adv_status_name(st));
     }
   }
@@ -67,28 +67,28 @@ static void test_framing(void) {
   const uint8_t *body;
   size_t body_len;
   int n = tu_hex(real[7][1], d, sizeof d);
-  CHECK(ble_adv_parse_key(real[7][0], key) == 0, "key");
+  CHECK_MSG(ble_adv_parse_key(real[7][0], key) == 0, "key");
   /* Company id. */
   ad[0] = 0xE1;
   ad[1] = 0x02;
   memcpy(ad + 2, d, (size_t)n);
-  CHECK(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_OK &&
+  CHECK_MSG(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_OK &&
             body_len == (size_t)n && run(key, body, body_len) == BLE_ADV_OK, "E1 02 accepted");
   ad[0] = 0x4C; /* Apple */
   ad[1] = 0x00;
-  CHECK(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "wrong company");
+  CHECK_MSG(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "wrong company");
   ad[0] = 0x02; /* byte-swapped */
   ad[1] = 0xE1;
-  CHECK(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "swapped company");
-  CHECK(ble_adv_strip_company(ad, 1, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "1 byte");
-  CHECK(ble_adv_strip_company(ad, 0, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "0 bytes");
+  CHECK_MSG(ble_adv_strip_company(ad, (size_t)n + 2, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "swapped company");
+  CHECK_MSG(ble_adv_strip_company(ad, 1, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "1 byte");
+  CHECK_MSG(ble_adv_strip_company(ad, 0, &body, &body_len) == BLE_ADV_WRONG_COMPANY, "0 bytes");
   /* Record prefix: anything but 0x10 (VE.Smart networking etc.). */
   {
     unsigned b;
     for (b = 0; b < 256; b++) {
       if (b == 0x10) continue;
       d[0] = (uint8_t)b;
-      CHECK(run(key, d, (size_t)n) == BLE_ADV_NOT_PRODUCT_ADV, "prefix %02x", b);
+      CHECK_MSG(run(key, d, (size_t)n) == BLE_ADV_NOT_PRODUCT_ADV, "prefix %02x", b);
     }
     d[0] = 0x10;
   }
@@ -97,7 +97,7 @@ static void test_framing(void) {
     uint8_t wrong[16];
     memcpy(wrong, key, 16);
     wrong[0] ^= 1;
-    CHECK(run(wrong, d, (size_t)n) == BLE_ADV_KEY_MISMATCH, "wrong key");
+    CHECK_MSG(run(wrong, d, (size_t)n) == BLE_ADV_KEY_MISMATCH, "wrong key");
   }
   /* Right key byte, rest of the key wrong: decodes to garbage values, which
    * is indistinguishable on the wire and must still not crash. */
@@ -105,7 +105,7 @@ static void test_framing(void) {
     uint8_t wrong[16];
     memcpy(wrong, key, 16);
     wrong[5] ^= 0xFF;
-    CHECK(run(wrong, d, (size_t)n) == BLE_ADV_OK, "same first byte");
+    CHECK_MSG(run(wrong, d, (size_t)n) == BLE_ADV_OK, "same first byte");
   }
   /* Unknown record types: 0x0E and 0x10..0xFF. */
   {
@@ -114,7 +114,7 @@ static void test_framing(void) {
     for (t = 0x0E; t < 256; t++) {
       if (t == 0x0F) continue;
       d[4] = (uint8_t)t;
-      CHECK(run(key, d, (size_t)n) == BLE_ADV_UNKNOWN_RECORD, "type %02x", t);
+      CHECK_MSG(run(key, d, (size_t)n) == BLE_ADV_UNKNOWN_RECORD, "type %02x", t);
     }
     d[4] = save;
   }
@@ -148,7 +148,7 @@ static void test_garbage(void) {
     st = run(key, buf, n);
     if (st == BLE_ADV_OK) ok++;
   }
-  CHECK(ok > 1000, "garbage reached the decoder %d times", ok);
+  CHECK_MSG(ok > 1000, "garbage reached the decoder %d times", ok);
 }
 
 int main(void) {
@@ -158,6 +158,5 @@ int main(void) {
   test_garbage();
   for (i = 0; i < BLE_ADV_STATUS_COUNT; i++)
     printf("%-28s %d\n", ble_adv_status_name((enum ble_adv_status)i), counts[i]);
-  if (tu_failures) fprintf(stderr, "%d failures\n", tu_failures);
-  return tu_failures ? 1 : 0;
+  VQTEST_END();
 }

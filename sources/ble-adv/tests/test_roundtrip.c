@@ -60,23 +60,23 @@ static int cond_active(const struct ble_field *f, const uint8_t *p, size_t n) {
 static void check_record(const char *what, const struct ble_adv_reading *r,
                          const struct ble_field *f, uint32_t raw) {
   const struct vq_record *rec = tu_find(r, f->quantity);
-  CHECK(rec != NULL, "%s: %s missing", what, f->quantity);
+  CHECK_MSG(rec != NULL, "%s: %s missing", what, f->quantity);
   if (rec == NULL) return;
   if (is_na(f, raw)) {
-    CHECK(rec->flags & VQ_RECORD_NA, "%s: %s raw %#x should be NA", what, f->quantity, raw);
+    CHECK_MSG(rec->flags & VQ_RECORD_NA, "%s: %s raw %#x should be NA", what, f->quantity, raw);
     return;
   }
-  CHECK(!(rec->flags & VQ_RECORD_NA), "%s: %s raw %#x flagged NA", what, f->quantity, raw);
+  CHECK_MSG(!(rec->flags & VQ_RECORD_NA), "%s: %s raw %#x flagged NA", what, f->quantity, raw);
   if (f->kind == BLE_NUMBER)
-    CHECK(rec->type == VQ_VALUE_DOUBLE && fabs(rec->value.f64 - expected_value(f, raw)) < 1e-6,
+    CHECK_MSG(rec->type == VQ_VALUE_DOUBLE && fabs(rec->value.f64 - expected_value(f, raw)) < 1e-6,
           "%s: %s raw %#x = %g want %g", what, f->quantity, raw, rec->value.f64,
           expected_value(f, raw));
   else
-    CHECK(rec->value.i64 == (int64_t)expected_value(f, raw), "%s: %s raw %#x = %lld", what,
+    CHECK_MSG(rec->value.i64 == (int64_t)expected_value(f, raw), "%s: %s raw %#x = %lld", what,
           f->quantity, raw, (long long)rec->value.i64);
   /* Enums and bitmasks always have a text (label or fallback), never "". */
   if (f->kind == BLE_BITMASK || f->kind == BLE_ENUM)
-    CHECK(rec->text != NULL && rec->text[0] != '\0', "%s: %s without text", what,
+    CHECK_MSG(rec->text != NULL && rec->text[0] != '\0', "%s: %s without text", what,
           f->quantity);
 }
 
@@ -103,11 +103,11 @@ static void roundtrip_one(const struct ble_layout *l, uint16_t model, size_t ti,
   snprintf(what, sizeof what, "type 0x%02X model 0x%04X %s %s", l->record_type, model,
            t->quantity, label);
   n = ble_adv_encrypt(key, model, l->record_type, nonce++, payload, l->min_len, adv, sizeof adv);
-  CHECK(n == (int)(8 + l->min_len), "%s: encrypt", what);
+  CHECK_MSG(n == (int)(8 + l->min_len), "%s: encrypt", what);
   if (n < 0) return;
-  CHECK(ble_adv_device_init(&dev, key) == 0, "init");
+  CHECK_MSG(ble_adv_device_init(&dev, key) == 0, "init");
   st = ble_adv_device_process(&dev, adv, (size_t)n, &r, NULL);
-  CHECK(st == BLE_ADV_OK, "%s: status %s", what, ble_adv_status_name(st));
+  CHECK_MSG(st == BLE_ADV_OK, "%s: status %s", what, ble_adv_status_name(st));
   if (st == BLE_ADV_OK) {
     check_record(what, &r, t, raw);
     for (i = 0; i < l->nfields; i++) {
@@ -124,7 +124,7 @@ static void roundtrip_one(const struct ble_layout *l, uint16_t model, size_t ti,
       if ((t->flags & BLE_F_COND) && (f->flags & BLE_F_COND)) continue;
       check_record(what, &r, f, v);
     }
-    CHECK(r.nrecords <= BLE_ADV_MAX_RECORDS, "%s: records", what);
+    CHECK_MSG(r.nrecords <= BLE_ADV_MAX_RECORDS, "%s: records", what);
   }
   ble_adv_device_fini(&dev);
 }
@@ -212,27 +212,27 @@ static void test_extremes(void) {
     struct ble_adv_reading r;
     const struct vq_record *rec;
     int n;
-    CHECK(l != NULL, "layout %02x", x->type);
+    CHECK_MSG(l != NULL, "layout %02x", x->type);
     if (l == NULL) continue;
     for (j = 0; j < l->nfields; j++)
       if (strcmp(l->fields[j].quantity, x->quantity) == 0) f = &l->fields[j];
-    CHECK(f != NULL, "field %s", x->quantity);
+    CHECK_MSG(f != NULL, "field %s", x->quantity);
     if (f == NULL) continue;
     memset(payload, 0, sizeof payload);
     if (f->flags & BLE_F_COND) put_bits(payload, f->cond_bit, f->cond_width, f->cond_value);
     put_bits(payload, f->bit, f->width, x->raw);
     n = ble_adv_encrypt(key, x->model, x->type, nonce++, payload, l->min_len, adv, sizeof adv);
-    CHECK(ble_adv_device_init(&dev, key) == 0, "init");
-    CHECK(n > 0 && ble_adv_device_process(&dev, adv, (size_t)n, &r, NULL) == BLE_ADV_OK,
+    CHECK_MSG(ble_adv_device_init(&dev, key) == 0, "init");
+    CHECK_MSG(n > 0 && ble_adv_device_process(&dev, adv, (size_t)n, &r, NULL) == BLE_ADV_OK,
           "extreme %zu: process", i);
     rec = tu_find(&r, x->quantity);
-    CHECK(rec != NULL, "extreme %zu: %s", i, x->quantity);
+    CHECK_MSG(rec != NULL, "extreme %zu: %s", i, x->quantity);
     if (rec != NULL) {
       if (x->na) {
-        CHECK(rec->flags & VQ_RECORD_NA, "extreme %zu: %s should be NA", i, x->quantity);
+        CHECK_MSG(rec->flags & VQ_RECORD_NA, "extreme %zu: %s should be NA", i, x->quantity);
       } else {
         double v = rec->type == VQ_VALUE_DOUBLE ? rec->value.f64 : (double)rec->value.i64;
-        CHECK(!(rec->flags & VQ_RECORD_NA) && fabs(v - x->value) < 1e-6,
+        CHECK_MSG(!(rec->flags & VQ_RECORD_NA) && fabs(v - x->value) < 1e-6,
               "extreme %zu: %s = %.6f want %.6f", i, x->quantity, v, x->value);
       }
     }
@@ -251,19 +251,19 @@ static void test_longer(void) {
   memset(payload, 0xAB, sizeof payload);
   put_bits(payload, 16, 16, 1234); /* solar battery voltage 12.34 V */
   n = ble_adv_encrypt(key, 0xA042, 0x01, nonce++, payload, 20, adv, sizeof adv);
-  CHECK(ble_adv_device_init(&dev, key) == 0, "init");
-  CHECK(n == 28 && ble_adv_device_process(&dev, adv, (size_t)n, &r, NULL) == BLE_ADV_OK,
+  CHECK_MSG(ble_adv_device_init(&dev, key) == 0, "init");
+  CHECK_MSG(n == 28 && ble_adv_device_process(&dev, adv, (size_t)n, &r, NULL) == BLE_ADV_OK,
         "20-byte solar record");
   rec = tu_find(&r, "battery.voltage");
-  CHECK(rec != NULL && fabs(rec->value.f64 - 12.34) < 1e-9, "long record voltage");
+  CHECK_MSG(rec != NULL && fabs(rec->value.f64 - 12.34) < 1e-9, "long record voltage");
   /* Beyond BLE_ADV_MAX_PAYLOAD too (a future extended record). */
   n = ble_adv_encrypt(key, 0xA042, 0x01, nonce++, payload, BLE_ADV_MAX_PAYLOAD, adv, sizeof adv);
-  CHECK(n > 0, "encrypt max");
+  CHECK_MSG(n > 0, "encrypt max");
   memset(adv + n, 0x55, 8); /* 8 more bytes the decoder must ignore */
-  CHECK(ble_adv_device_process(&dev, adv, (size_t)n + 8, &r, NULL) == BLE_ADV_OK,
+  CHECK_MSG(ble_adv_device_process(&dev, adv, (size_t)n + 8, &r, NULL) == BLE_ADV_OK,
         "record longer than the decrypt buffer");
   rec = tu_find(&r, "battery.voltage");
-  CHECK(rec != NULL && fabs(rec->value.f64 - 12.34) < 1e-9, "longest record voltage");
+  CHECK_MSG(rec != NULL && fabs(rec->value.f64 - 12.34) < 1e-9, "longest record voltage");
   ble_adv_device_fini(&dev);
 }
 
@@ -275,13 +275,13 @@ static void test_repeats(void) {
   struct ble_adv_reading r;
   int n1 = ble_adv_encrypt(key, 0xA042, 0x01, 100, payload, 12, a1, sizeof a1);
   int n2 = ble_adv_encrypt(key, 0xA042, 0x01, 101, payload, 12, a2, sizeof a2);
-  CHECK(ble_adv_device_init(&dev, key) == 0, "init");
-  CHECK(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "first");
-  CHECK(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_REPEAT, "repeat");
-  CHECK(ble_adv_device_process(&dev, a2, (size_t)n2, &r, NULL) == BLE_ADV_OK, "new nonce");
-  CHECK(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "old nonce again after another");
+  CHECK_MSG(ble_adv_device_init(&dev, key) == 0, "init");
+  CHECK_MSG(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "first");
+  CHECK_MSG(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_REPEAT, "repeat");
+  CHECK_MSG(ble_adv_device_process(&dev, a2, (size_t)n2, &r, NULL) == BLE_ADV_OK, "new nonce");
+  CHECK_MSG(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "old nonce again after another");
   ble_adv_device_reset(&dev);
-  CHECK(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "after reset");
+  CHECK_MSG(ble_adv_device_process(&dev, a1, (size_t)n1, &r, NULL) == BLE_ADV_OK, "after reset");
   ble_adv_device_fini(&dev);
 }
 
@@ -296,12 +296,12 @@ static void test_text_room(void) {
     struct ble_adv_reading r;
     if (l == NULL) continue;
     memset(payload, 0xFE, sizeof payload);
-    CHECK(ble_adv_decode((uint8_t)t, 0xA042, payload, l->min_len, &r) == 0, "decode %02x", t);
-    CHECK(r.text_used + VIC_CODE_TEXT_MAX <= sizeof r.text, "type %02x: %zu text bytes", t,
+    CHECK_MSG(ble_adv_decode((uint8_t)t, 0xA042, payload, l->min_len, &r) == 0, "decode %02x", t);
+    CHECK_MSG(r.text_used + VIC_CODE_TEXT_MAX <= sizeof r.text, "type %02x: %zu text bytes", t,
           r.text_used);
     for (i = 0; i < r.nrecords; i++)
       if (r.records[i].type == VQ_VALUE_ENUM || r.records[i].type == VQ_VALUE_BITMASK)
-        CHECK((r.records[i].flags & VQ_RECORD_NA) ||
+        CHECK_MSG((r.records[i].flags & VQ_RECORD_NA) ||
                   (r.records[i].text != NULL && r.records[i].text[0] != '\0'),
               "type %02x %s: no text", t, r.records[i].quantity);
   }
@@ -317,12 +317,11 @@ int main(void) {
     roundtrip_layout(l, t == 0x02 ? 0xA389 : 0xA042);
   }
   roundtrip_layout(ble_adv_layout(0x02, 0xA3A4), 0xA3A4); /* Battery Sense */
-  CHECK(layouts == 15, "%d layouts (0x00-0x0D, 0x0F)", layouts);
+  CHECK_MSG(layouts == 15, "%d layouts (0x00-0x0D, 0x0F)", layouts);
   test_extremes();
   test_longer();
   test_repeats();
   test_text_room();
   printf("round trips: %u nonces used\n", (unsigned)nonce);
-  if (tu_failures) fprintf(stderr, "%d failures\n", tu_failures);
-  return tu_failures ? 1 : 0;
+  VQTEST_END();
 }

@@ -296,36 +296,36 @@ static void check_expect(const char *id, const struct ble_adv_reading *r,
   for (; ex->q != NULL; ex++) {
     const struct vq_record *rec = tu_find(r, ex->q);
     if (ex->kind == X_ABSENT) {
-      CHECK(rec == NULL, "%s: %s should be absent", id, ex->q);
+      CHECK_MSG(rec == NULL, "%s: %s should be absent", id, ex->q);
       continue;
     }
-    CHECK(rec != NULL, "%s: no record %s", id, ex->q);
+    CHECK_MSG(rec != NULL, "%s: no record %s", id, ex->q);
     if (rec == NULL) continue;
     switch (ex->kind) {
     case X_NA:
-      CHECK(rec->flags & VQ_RECORD_NA, "%s: %s should be NA", id, ex->q);
+      CHECK_MSG(rec->flags & VQ_RECORD_NA, "%s: %s should be NA", id, ex->q);
       break;
     case X_NUM:
-      CHECK(!(rec->flags & VQ_RECORD_NA) && rec->type == VQ_VALUE_DOUBLE &&
+      CHECK_MSG(!(rec->flags & VQ_RECORD_NA) && rec->type == VQ_VALUE_DOUBLE &&
                 fabs(rec->value.f64 - ex->num) < 1e-6,
             "%s: %s = %g (flags %u), want %g", id, ex->q, rec->value.f64,
             rec->flags, ex->num);
       break;
     case X_INT:
-      CHECK(!(rec->flags & VQ_RECORD_NA) && rec->type == VQ_VALUE_INT &&
+      CHECK_MSG(!(rec->flags & VQ_RECORD_NA) && rec->type == VQ_VALUE_INT &&
                 rec->value.i64 == (int64_t)ex->num,
             "%s: %s = %lld, want %g", id, ex->q, (long long)rec->value.i64, ex->num);
       break;
     case X_ENUM:
     case X_BITS:
-      CHECK(!(rec->flags & VQ_RECORD_NA) &&
+      CHECK_MSG(!(rec->flags & VQ_RECORD_NA) &&
                 rec->type == (ex->kind == X_ENUM ? VQ_VALUE_ENUM : VQ_VALUE_BITMASK) &&
                 rec->value.i64 == (int64_t)ex->num,
             "%s: %s = %lld, want %g", id, ex->q, (long long)rec->value.i64, ex->num);
       if (ex->text == NULL)
-        CHECK(rec->text == NULL, "%s: %s text %s, want none", id, ex->q, rec->text);
+        CHECK_MSG(rec->text == NULL, "%s: %s text %s, want none", id, ex->q, rec->text);
       else
-        CHECK(rec->text != NULL && strcmp(rec->text, ex->text) == 0,
+        CHECK_MSG(rec->text != NULL && strcmp(rec->text, ex->text) == 0,
               "%s: %s text '%s', want '%s'", id, ex->q,
               rec->text ? rec->text : "(null)", ex->text);
       break;
@@ -381,31 +381,31 @@ static void test_keyed(const char *json) {
           if (strcmp(kv->id, id) != 0) continue;
           found = 1;
           covered++;
-          CHECK(ble_adv_parse_key(key, k) == 0, "%s: key", id);
+          CHECK_MSG(ble_adv_parse_key(key, k) == 0, "%s: key", id);
           n = tu_hex(data, d, sizeof d);
-          CHECK(n > 0, "%s: data", id);
+          CHECK_MSG(n > 0, "%s: data", id);
           if (n <= 0) break;
-          CHECK(ble_adv_device_init(&dev, k) == 0, "%s: init", id);
+          CHECK_MSG(ble_adv_device_init(&dev, k) == 0, "%s: init", id);
           st = ble_adv_device_process(&dev, d, (size_t)n, &r, &seen);
-          CHECK((int)st == kv->status, "%s: status %s, want %s", id,
+          CHECK_MSG((int)st == kv->status, "%s: status %s, want %s", id,
                 ble_adv_status_name(st), ble_adv_status_name(kv->status));
           if (st == BLE_ADV_KEY_MISMATCH)
-            CHECK(seen == d[7] && seen != k[0], "%s: seen key byte %02x", id, seen);
+            CHECK_MSG(seen == d[7] && seen != k[0], "%s: seen key byte %02x", id, seen);
           if (st == BLE_ADV_OK) {
             if (kv->product != NULL)
-              CHECK(r.product != NULL && strcmp(r.product, kv->product) == 0,
+              CHECK_MSG(r.product != NULL && strcmp(r.product, kv->product) == 0,
                     "%s: product '%s', want '%s'", id, r.product ? r.product : "(null)",
                     kv->product);
             check_expect(id, &r, kv->ex);
             /* The same advertisement again is a repeat. */
             st = ble_adv_device_process(&dev, d, (size_t)n, &r, NULL);
-            CHECK(st == BLE_ADV_REPEAT, "%s: second copy %s", id, ble_adv_status_name(st));
+            CHECK_MSG(st == BLE_ADV_REPEAT, "%s: second copy %s", id, ble_adv_status_name(st));
           }
           if (kv->plain != NULL) {
             uint8_t plain[32], want[32];
             int wn = tu_hex(kv->plain, want, sizeof want);
             struct ble_adv_crypto *c = ble_adv_crypto_new(k);
-            CHECK(c != NULL && wn > 0 &&
+            CHECK_MSG(c != NULL && wn > 0 &&
                       ble_adv_crypto_ctr(c, (uint16_t)(d[5] | d[6] << 8), d + 8,
                                          (size_t)wn, plain) == 0 &&
                       memcmp(plain, want, (size_t)wn) == 0,
@@ -415,13 +415,13 @@ static void test_keyed(const char *json) {
           ble_adv_device_fini(&dev);
           break;
         }
-        CHECK(found, "keyed vector %s is not covered by the test table", id);
+        CHECK_MSG(found, "keyed vector %s is not covered by the test table", id);
       }
     }
     obj = end;
     if (next == NULL) break;
   }
-  CHECK(covered == sizeof keyed / sizeof keyed[0],
+  CHECK_MSG(covered == sizeof keyed / sizeof keyed[0],
         "%zu of %zu table entries found in vectors.json", covered,
         sizeof keyed / sizeof keyed[0]);
   printf("keyed vectors checked: %zu\n", covered);
@@ -440,11 +440,11 @@ static void test_payloads(const char *json) {
     {
       const char *o = strstr(json, pat);
       const char *dp = o ? strstr(o, "\n  \"data\": \"") : NULL;
-      CHECK(dp != NULL && strncmp(dp + strlen("\n  \"data\": \""), pv->hex,
+      CHECK_MSG(dp != NULL && strncmp(dp + strlen("\n  \"data\": \""), pv->hex,
                                   strlen(pv->hex)) == 0,
             "%s: bytes not found in vectors.json", pv->id);
     }
-    CHECK(n > 0 && ble_adv_decode(pv->record_type, pv->model_id, d, (size_t)n, &r) == 0,
+    CHECK_MSG(n > 0 && ble_adv_decode(pv->record_type, pv->model_id, d, (size_t)n, &r) == 0,
           "%s: decode", pv->id);
     check_expect(pv->id, &r, pv->ex);
   }
@@ -458,20 +458,20 @@ static void test_bitreader(void) {
   unsigned pos = 0, i;
   static const unsigned bits[] = {0, 1, 0, 1};
   for (i = 0; i < 4; i++, pos++)
-    CHECK(ble_adv_read_bits(b, 8, pos, 1, &v) == 0 && v == bits[i], "bit %u", i);
-  CHECK(ble_adv_read_bits(b, 8, pos, 6, &v) == 0 && v == 49, "u6 %u", v);
+    CHECK_MSG(ble_adv_read_bits(b, 8, pos, 1, &v) == 0 && v == bits[i], "bit %u", i);
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 6, &v) == 0 && v == 49, "u6 %u", v);
   pos += 6;
-  CHECK(ble_adv_read_bits(b, 8, pos, 6, &v) == 0 && v == 10, "s6 %u", v);
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 6, &v) == 0 && v == 10, "s6 %u", v);
   pos += 6;
-  CHECK(ble_adv_read_bits(b, 8, pos, 4, &v) == 0 && v == 0xC /* -4 */, "s4 %u", v);
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 4, &v) == 0 && v == 0xC /* -4 */, "s4 %u", v);
   pos += 4;
-  CHECK(ble_adv_read_bits(b, 8, pos, 11, &v) == 0 && v == 1235, "u11 %u", v);
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 11, &v) == 0 && v == 1235, "u11 %u", v);
   pos += 11;
-  CHECK(ble_adv_read_bits(b, 8, pos, 1, &v) == 0 && v == 0, "bit");
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 1, &v) == 0 && v == 0, "bit");
   pos += 1;
-  CHECK(ble_adv_read_bits(b, 8, pos, 32, &v) == 0 && v == 0x90786F5Eu, "u32 %x", v);
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 32, &v) == 0 && v == 0x90786F5Eu, "u32 %x", v);
   pos += 32;
-  CHECK(ble_adv_read_bits(b, 8, pos, 1, &v) == -1, "read past the end");
+  CHECK_MSG(ble_adv_read_bits(b, 8, pos, 1, &v) == -1, "read past the end");
 }
 
 int main(void) {
@@ -488,6 +488,5 @@ int main(void) {
   test_payloads(json);
   test_bitreader();
   free(json);
-  if (tu_failures) fprintf(stderr, "%d failures\n", tu_failures);
-  return tu_failures ? 1 : 0;
+  VQTEST_END();
 }
