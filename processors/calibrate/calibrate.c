@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <vicacq/plugin.h>
+#include "vq_reading_copy.h"
 
 struct cal_entry {
   char *quantity;
@@ -171,10 +172,7 @@ static int cal_process(void *instance, const struct vq_reading *r) {
   }
   /* Nothing to calibrate: the reading goes on as it is, uncopied. */
   if (touched == 0) return c->host->emit(c->ctx, r);
-  out = *r;
-  out.size = sizeof out;
-  out.record_size = sizeof *c->scratch;
-  out.records = c->scratch;
+  out = vq_reading_with_records(r, c->scratch, r->nrecords);
   return c->host->emit(c->ctx, &out);
 }
 

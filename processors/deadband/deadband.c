@@ -12,6 +12,7 @@
 #include <vicacq/plugin.h>
 
 #include "vq_series.h"
+#include "vq_reading_copy.h"
 
 struct last {
   int have;
@@ -166,11 +167,7 @@ static int db_process(void *instance, const struct vq_reading *r) {
   }
   if (n == r->nrecords) return d->host->emit(d->ctx, r);
   if (n == 0) return 0; /* nothing moved: the reading is held back */
-  out = *r;
-  out.size = sizeof out;
-  out.record_size = sizeof *d->scratch;
-  out.records = d->scratch;
-  out.nrecords = n;
+  out = vq_reading_with_records(r, d->scratch, n);
   return d->host->emit(d->ctx, &out);
 }
 

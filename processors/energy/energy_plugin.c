@@ -16,6 +16,7 @@
 
 #include <vicacq/plugin.h>
 #include "vq_mkdirs.h"
+#include "vq_reading_copy.h"
 
 #include "energy_live.h"
 #include "energy_meter.h"
@@ -528,11 +529,7 @@ static int energy_process(void *instance, const struct vq_reading *r) {
     e->scratch[n - 1].unit = "";
   }
   if (n == r->nrecords) return e->host->emit(e->ctx, r);
-  out = *r;
-  out.size = sizeof out;
-  out.record_size = sizeof *e->scratch;
-  out.records = e->scratch;
-  out.nrecords = n;
+  out = vq_reading_with_records(r, e->scratch, n);
   return e->host->emit(e->ctx, &out);
 }
 
