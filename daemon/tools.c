@@ -119,40 +119,75 @@ static const struct vq_plugin *resolve_plugin(const char *tool,
   return NULL;
 }
 
-/* Append KEY = values of FROM of the file's sections of plugin `p` that
- * have every ALSO key ("KEY=FROM+ALSO..."). */
-static void add_from_config(struct text *t, const struct vq_tool *tool,
-                            const struct vq_plugin *p,
-                            const struct vq_pipeline *cfg) {
-  char spec[256], *eq, *from, *also;
+/* Does section s have every key of ALSO ("key+key...", NULL: none)? */
+static int has_all(const struct vq_section *s, const char *also) {
+  char want[256], *save = NULL, *k;
+  if (also == NULL) return 1;
+  snprintf(want, sizeof want, "%s", also);
+  for (k = strtok_r(want, "+", &save); k; k = strtok_r(NULL, "+", &save))
+    if (vq_section_get(s, k) == NULL) return 0;
+  return 1;
+}
+
+/* Append "KEY = values" for one from_config spec of `len` bytes,
+ * "KEY=[PLUGIN:]FROM[+ALSO...]" (PLUGIN defaults to the tool's own):
+ * the values of FROM of the file's sources of PLUGIN that have every ALSO
+ * key.  -1 when the spec is malformed (the plugin's bug: said, not
+ * guessed around). */
+static int add_from_spec(struct text *t, const char *text, size_t len,
+                         const struct vq_tool *tool, const struct vq_plugin *p,
+                         const struct vq_pipeline *cfg) {
+  char spec[256], *from, *also, *colon;
+  const char *plugin = p->name;
   struct text values = {NULL, 0, 0};
   size_t i, n = 0;
-  if (tool->from_config == NULL || cfg == NULL) return;
-  snprintf(spec, sizeof spec, "%s", tool->from_config);
-  eq = strchr(spec, '=');
-  if (eq == NULL) return;
-  *eq = '\0';
-  from = eq + 1;
-  also = strchr(from, '+');
-  if (also != NULL) *also++ = '\0';
-  for (i = 0; i < cfg->nsections; i++) {
+  if (len >= sizeof spec) goto bad;
+  memcpy(spec, text, len);
+  spec[len] = '\0';
+  from = strchr(spec, '=');
+  if (from == NULL || from == spec) goto bad;
+  *from++ = '\0';
+  if ((colon = strchr(from, ':')) != NULL) {
+    *colon = '\0';
+    plugin = from;
+    from = colon + 1;
+  }
+  if ((also = strchr(from, '+')) != NULL) *also++ = '\0';
+  if (*plugin == '\0' || *from == '\0') goto bad;
+  for (i = 0; cfg != NULL && i < cfg->nsections; i++) {
     const struct vq_section *s = &cfg->sections[i];
     const struct vq_kv *v;
-    int all = 1;
-    char want[256], *save = NULL, *k;
-    if (s->kind != VQ_SECTION_SOURCE || s->plugin != p) continue;
-    if ((v = vq_section_get(s, from)) == NULL) continue;
-    if (also != NULL) {
-      snprintf(want, sizeof want, "%s", also);
-      for (k = strtok_r(want, "+", &save); k; k = strtok_r(NULL, "+", &save))
-        if (vq_section_get(s, k) == NULL) all = 0;
-    }
-    if (!all) continue;
+    if (s->kind != VQ_SECTION_SOURCE || s->plugin == NULL ||
+        strcmp(s->plugin->name, plugin) != 0)
+      continue;
+    if ((v = vq_section_get(s, from)) == NULL || !has_all(s, also)) continue;
     appendf(&values, "%s%s", n++ ? "," : "", v->value);
   }
   if (n > 0) appendf(t, "%s = %s\n", spec, values.buf);
   if (values.failed) t->failed = 1;
   free(values.buf);
+  return 0;
+bad:
+  vq_error("vicacq %s %s: the plugin's from_config '%.*s' is not "
+           "KEY=[PLUGIN:]FROM[+ALSO...]", tool->name, p->name, (int)len, text);
+  return -1;
+}
+
+/* Append what the tool learns from -c FILE (cfg, NULL without one): its
+ * from_config specs, separated by ';'.  They are checked without a file
+ * too, so that a plugin's mistake shows at its first run.  0 or -1. */
+static int add_from_config(struct text *t, const struct vq_tool *tool,
+                           const struct vq_plugin *p,
+                           const struct vq_pipeline *cfg) {
+  const char *spec = tool->from_config;
+  if (spec == NULL) return 0;
+  while (*spec != '\0') {
+    size_t len = strcspn(spec, ";");
+    if (len > 0 && add_from_spec(t, spec, len, tool, p, cfg) != 0) return -1;
+    spec += len;
+    if (*spec == ';') spec++;
+  }
+  return 0;
 }
 
 /* Append the preset's "key=value" lines but those the command line sets
@@ -193,7 +228,7 @@ static int missing_key(const struct vq_tool *tool, const struct tool_arg *args,
 }
 
 /* Append the section of one plugin's tool; -1 when a required key is
- * missing. */
+ * missing or its from_config is malformed. */
 static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
                       const struct vq_tool *tool, struct tool_arg *args,
                       size_t nargs, const struct vq_pipeline *cfg) {
@@ -210,8 +245,7 @@ static int add_source(struct text *t, const char *id, const struct vq_plugin *p,
     vq_error("vicacq %s %s: --%s is required", tool->name, p->name, key);
     return -1;
   }
-  add_from_config(t, tool, p, cfg);
-  return 0;
+  return add_from_config(t, tool, p, cfg);
 }
 
 static void tool_help(FILE *out, const char *name,

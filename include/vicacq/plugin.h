@@ -583,12 +583,19 @@ struct vq_tool {
   const char *options;
   /** Of those, comma-separated keys that must be given; NULL: none. */
   const char *required;
-  /** What the tool learns from a pipeline file given with -c FILE, as
-   *  "KEY=FROM[+ALSO...]" (or NULL): KEY (a schema key the command line
-   *  cannot set) gets the comma-separated values of FROM of every
-   *  [source.ID] of this plugin in FILE that also has every ALSO key.
-   *  ble-adv's scan says "known_addresses=address+key": the devices the
-   *  file has a key for are marked known. */
+  /** What the tool learns from a pipeline file given with -c FILE (or
+   *  NULL): one or more specs separated by ';', each
+   *  "KEY=[PLUGIN:]FROM[+ALSO...]" without spaces.  KEY (a schema key of
+   *  this plugin that the command line cannot set; each KEY in one spec
+   *  only) gets the comma-separated values of FROM of every [source.ID]
+   *  in FILE whose plugin is PLUGIN (default: this plugin) and that also
+   *  has every ALSO key; when no section qualifies KEY is not set.  A
+   *  malformed spec makes the tool fail (exit status 2).  PLUGIN: and ';'
+   *  are ABI 1.3; a 1.2 host reads the whole text as one spec of this
+   *  plugin.  ble-adv's scan says
+   *  "known_addresses=address+key;gatt_addresses=ble-gatt:address": the
+   *  devices the file has a key for are marked known, and those a
+   *  ble-gatt source reads are marked as such. */
   const char *from_config;
   /** Reserved for later minors; NULL. */
   const void *reserved[3];

@@ -295,4 +295,32 @@ bad secret_missing 4 "[source.fix] key 'secret_file': cannot read '$tmp/missing-
 base | sed "s|^count = 3|count = 3\\nsecret_file = $tmp/empty-secret|" >"$tmp/secret_empty.ini"
 bad secret_empty 4 "[source.fix] key 'secret_file': '$tmp/empty-secret' is empty"
 
+# A tool's from_config (tools.c): specs separated by ';', the second naming
+# its plugin; only the sections of that plugin with every ALSO key count.
+cat >"$tmp/learn.ini" <<EOF
+[source.a]
+plugin = fixture-source
+device = learned
+secret = s1
+names = fixture.learned
+[source.b]
+plugin = fixture-source
+device = nokey
+[sink.o]
+plugin = stdout
+[route.r]
+from = *
+to = o
+EOF
+run 20 "$VICACQ" learn fixture-source -c "$tmp/learn.ini"
+expect_rc 0 "vicacq learn fixture-source -c FILE"
+expect_contains "$tmp/out" " learn learned fixture.learned "
+expect_not_contains "$tmp/out" "nokey"
+# A malformed spec is the plugin's mistake: said, with or without -c.
+run 20 "$VICACQ" learn-broken fixture-source -c "$tmp/learn.ini"
+expect_rc 2 "a malformed from_config"
+expect_contains "$tmp/err" "vicacq learn-broken fixture-source: the plugin's from_config 'names' is not KEY=[PLUGIN:]FROM[+ALSO...]"
+run 20 "$VICACQ" learn-broken fixture-source
+expect_rc 2 "a malformed from_config without -c"
+
 exit 0
