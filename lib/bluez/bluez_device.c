@@ -1,4 +1,4 @@
-/* Device objects: their Device1 properties (address, name, RSSI,
+/* Device objects: their Device1 properties (address, name, RSSI, bond,
  * ManufacturerData) and the hand-out of manufacturer data to the
  * subscribers of its company. */
 #include <stdio.h>
@@ -71,6 +71,7 @@ static void deliver(struct bluez_client *c, const struct bluez_dev *d, uint16_t 
   adv.company = company;
   adv.data = data;
   adv.len = len;
+  adv.bonded = d->has_bonded ? d->bonded : d->paired;
   c->dispatching++;
   for (sub = c->subs; sub != NULL; sub = sub->next)
     if (!sub->dead && sub->company == company) sub->on_adv(sub->arg, &adv);
@@ -133,6 +134,7 @@ int bluez_device_props(struct bluez_client *c, const char *path, sd_bus_message 
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char *key, *str;
     int16_t rssi;
+    int flag;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
     if (d != NULL && strcmp(key, "Address") == 0) {
       if ((r = bluez_read_variant(m, 's', &str)) < 0) return r;
@@ -146,6 +148,15 @@ int bluez_device_props(struct bluez_client *c, const char *path, sd_bus_message 
       if (r > 0) {
         d->has_rssi = 1;
         d->rssi = rssi;
+      }
+    } else if (d != NULL && strcmp(key, "Paired") == 0) {
+      if ((r = bluez_read_variant(m, 'b', &flag)) < 0) return r;
+      if (r > 0) d->paired = flag != 0;
+    } else if (d != NULL && strcmp(key, "Bonded") == 0) {
+      if ((r = bluez_read_variant(m, 'b', &flag)) < 0) return r;
+      if (r > 0) {
+        d->has_bonded = 1;
+        d->bonded = flag != 0;
       }
     } else if (strcmp(key, "ManufacturerData") == 0) {
       if ((r = read_mfr(m, mfr, MAX_MFR, &nmfr)) < 0) return r;

@@ -67,6 +67,9 @@ struct bluez_dev {
   char name[64];
   int has_rssi;
   int rssi;
+  /* Device1.Paired and, where BlueZ has it, Bonded (there Paired is also
+   * true for a pairing whose keys were not stored). */
+  int paired, has_bonded, bonded;
 };
 
 struct bluez_done {

@@ -33,6 +33,8 @@ struct vq_bluez_adv {
   uint16_t company;    /* Bluetooth SIG company id */
   const uint8_t *data; /* manufacturer data after the company id */
   size_t len;
+  int bonded;          /* BlueZ keeps a bond: Device1.Bonded, or Paired where
+                          BlueZ has no Bonded property (older releases) */
 };
 
 /* level: 0 error, 1 warn, 2 info, 3 debug (as enum vq_log_level).  msg is
