@@ -19,12 +19,16 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int ble_known_address(const struct ble_src *s, const uint8_t addr[6]) {
+static int in_addrs(const struct ble_addrs *l, const uint8_t addr[6]) {
   size_t i;
-  if (s->has_key && s->has_addr && memcmp(s->addr, addr, 6) == 0) return 1;
-  for (i = 0; i < s->nknown; i++)
-    if (memcmp(s->known[i], addr, 6) == 0) return 1;
+  for (i = 0; i < l->n; i++)
+    if (memcmp(l->addr[i], addr, 6) == 0) return 1;
   return 0;
+}
+
+int ble_known_address(const struct ble_src *s, const uint8_t addr[6]) {
+  if (s->has_key && s->has_addr && memcmp(s->addr, addr, 6) == 0) return 1;
+  return in_addrs(&s->known, addr);
 }
 
 static struct ble_dev *find_dev(struct ble_src *s, const uint8_t addr[6]) {
@@ -95,19 +99,19 @@ static void implausible(struct ble_src *s, struct ble_dev *d, const char *why) {
           d->id, why);
 }
 
-static void emit_reading(struct ble_src *s, struct ble_dev *d, int has_rssi, int rssi,
+static void emit_reading(struct ble_src *s, struct ble_dev *d, const struct ble_heard *h,
                          int64_t t) {
   struct ble_adv_reading *r = &s->reading;
   struct vq_reading out = VQ_READING_INIT;
   struct vq_tag tags[2];
   uint32_t ntags = 0;
   int rc;
-  if (has_rssi && r->nrecords < BLE_ADV_MAX_RECORDS) {
+  if (h->has_rssi && r->nrecords < BLE_ADV_MAX_RECORDS) {
     struct vq_record *rec = &r->records[r->nrecords++];
     memset(rec, 0, sizeof *rec);
     rec->quantity = "link.rssi";
     rec->type = VQ_VALUE_INT;
-    rec->value.i64 = rssi;
+    rec->value.i64 = h->rssi;
   }
   if (r->product != NULL) {
     tags[ntags].key = "product";
@@ -128,26 +132,28 @@ static void emit_reading(struct ble_src *s, struct ble_dev *d, int has_rssi, int
   }
 }
 
-static void note_for_scan(struct ble_src *s, const uint8_t addr[6], const char *name,
-                          int has_rssi, int rssi, const uint8_t *data, size_t len) {
-  struct ble_adv_header h;
+static void note_for_scan(struct ble_src *s, const uint8_t addr[6], const struct ble_heard *h,
+                          const uint8_t *data, size_t len) {
+  struct ble_adv_header hdr;
   struct ble_dev *d = find_dev(s, addr);
   if (d == NULL) return;
   d->seen++;
-  if (name != NULL && name[0] != '\0') snprintf(d->name, sizeof d->name, "%s", name);
-  if (has_rssi) {
+  if (h->name != NULL && h->name[0] != '\0') snprintf(d->name, sizeof d->name, "%s", h->name);
+  if (h->has_rssi) {
     d->has_rssi = 1;
-    d->rssi = rssi;
+    d->rssi = h->rssi;
   }
-  if (ble_adv_parse_header(data, len, &h) == BLE_ADV_OK) {
-    d->model_id = h.model_id;
-    d->record_type = h.record_type;
+  /* The latest word wins: a bond made or removed during the scan shows. */
+  d->bonded = h->bonded;
+  if (ble_adv_parse_header(data, len, &hdr) == BLE_ADV_OK) {
+    d->model_id = hdr.model_id;
+    d->record_type = hdr.record_type;
     d->has_record = 1;
   }
 }
 
-void ble_input(struct ble_src *s, const uint8_t addr[6], const char *name, int has_rssi,
-               int rssi, const uint8_t *data, size_t len, int64_t t) {
+void ble_input(struct ble_src *s, const uint8_t addr[6], const struct ble_heard *h,
+               const uint8_t *data, size_t len, int64_t t) {
   struct ble_dev *d;
   enum ble_adv_status st;
   uint8_t seen = 0;
@@ -156,11 +162,11 @@ void ble_input(struct ble_src *s, const uint8_t addr[6], const char *name, int h
   if (s->has_addr && memcmp(addr, s->addr, 6) != 0) return;
   if (t == 0) t = now_ns();
   if (s->mode == MODE_DUMP) {
-    ble_dump_line(s, addr, has_rssi, rssi, data, len, t);
+    ble_dump_line(s, addr, h->has_rssi, h->rssi, data, len, t);
     return;
   }
   if (s->mode == MODE_SCAN) {
-    note_for_scan(s, addr, name, has_rssi, rssi, data, len);
+    note_for_scan(s, addr, h, data, len);
     return;
   }
   if ((d = find_dev(s, addr)) == NULL) {
@@ -193,13 +199,17 @@ void ble_input(struct ble_src *s, const uint8_t addr[6], const char *name, int h
     ble_log(s, VQ_LOG_INFO, "device %s: key matches again", d->id);
     d->key_bad = 0;
   }
-  emit_reading(s, d, has_rssi, rssi, t);
+  emit_reading(s, d, h, t);
 }
 
+static const char *yes_no(int b) { return b < 0 ? "-" : b ? "yes" : "no"; }
+
+/* KEY: the -c file has a key for the device; GATT: a ble-gatt source
+ * reads it; BONDED: BlueZ keeps a bond with it ("-" in a replay). */
 static void print_scan(struct ble_src *s) {
   size_t i;
-  printf("%-17s  %-24s  %-44s  %-22s  %5s  %s\n", "ADDRESS", "NAME", "PRODUCT", "RECORD",
-         "RSSI", "KEY");
+  printf("%-17s  %-24s  %-44s  %-22s  %5s  %-3s  %-4s  %s\n", "ADDRESS", "NAME", "PRODUCT",
+         "RECORD", "RSSI", "KEY", "GATT", "BONDED");
   for (i = 0; i < s->ndevs; i++) {
     const struct ble_dev *d = &s->devs[i];
     char a[18], product[64], record[40], rssi[8];
@@ -220,8 +230,9 @@ static void print_scan(struct ble_src *s) {
       snprintf(rssi, sizeof rssi, "%d", d->rssi);
     else
       snprintf(rssi, sizeof rssi, "-");
-    printf("%-17s  %-24s  %-44s  %-22s  %5s  %s\n", a, d->name[0] ? d->name : "-", product,
-           record, rssi, ble_known_address(s, d->addr) ? "yes" : "no");
+    printf("%-17s  %-24s  %-44s  %-22s  %5s  %-3s  %-4s  %s\n", a, d->name[0] ? d->name : "-",
+           product, record, rssi, yes_no(ble_known_address(s, d->addr)),
+           yes_no(in_addrs(&s->gatt, d->addr)), yes_no(d->bonded));
   }
   printf("%zu Victron device%s in range\n", s->ndevs, s->ndevs == 1 ? "" : "s");
   fflush(stdout);

@@ -42,14 +42,46 @@ static void cfg_problem(const struct vq_host *host, struct vq_ctx *ctx, const ch
     host->log(ctx, VQ_LOG_ERROR, "%s: %s", key, buf);
 }
 
+/* A comma-separated list of addresses (known_addresses, gatt_addresses)
+ * into *out (NULL at check).  0, -EINVAL (said with its key) or -ENOMEM. */
+static int read_addrs(const struct vq_host *host, struct vq_ctx *ctx, const char *key,
+                      struct ble_addrs *out) {
+  const char *v = host->cfg_string(ctx, key);
+  uint8_t addr[6];
+  int bad = 0;
+  for (; v != NULL && *v != '\0';) {
+    const char *end = strchr(v, ',');
+    size_t len = end ? (size_t)(end - v) : strlen(v);
+    char item[32];
+    while (len > 0 && (*v == ' ' || *v == '\t')) v++, len--;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) len--;
+    if (len > 0) {
+      if (len >= sizeof item) len = sizeof item - 1;
+      memcpy(item, v, len);
+      item[len] = '\0';
+      if (ble_addr_parse(item, addr) != 0) {
+        cfg_problem(host, ctx, key, "'%s' is not a Bluetooth address", item);
+        bad = 1;
+      } else if (out != NULL) {
+        void *n = realloc(out->addr, (out->n + 1) * sizeof *out->addr);
+        if (n == NULL) return -ENOMEM;
+        out->addr = n;
+        memcpy(out->addr[out->n++], addr, 6);
+      }
+    }
+    v = end ? end + 1 : NULL;
+  }
+  return bad ? -EINVAL : 0;
+}
+
 /* What the section says, checked the same way at --check and at create:
  * every problem goes to cfg_error with its key.  `s` (may be NULL at
- * check) gets the parsed values.  0 or -EINVAL. */
+ * check) gets the parsed values.  0, -EINVAL or -ENOMEM. */
 static int read_options(const struct vq_host *host, struct vq_ctx *ctx, struct ble_src *s) {
   const char *mode = host->cfg_string(ctx, "mode");
   const char *v;
   uint8_t addr[6], key[16];
-  int bad = 0, has_key = 0;
+  int bad = 0, has_key = 0, rc;
   enum ble_mode m = MODE_DECODE;
   if (mode != NULL && strcmp(mode, "scan") == 0) m = MODE_SCAN;
   if (mode != NULL && strcmp(mode, "dump") == 0) m = MODE_DUMP;
@@ -80,29 +112,10 @@ static int read_options(const struct vq_host *host, struct vq_ctx *ctx, struct b
     cfg_problem(host, ctx, "key", "key (or key_file) is required to decode advertisements");
     bad = 1;
   }
-  v = host->cfg_string(ctx, "known_addresses");
-  for (; v != NULL && *v != '\0';) {
-    const char *end = strchr(v, ',');
-    size_t len = end ? (size_t)(end - v) : strlen(v);
-    char item[32];
-    while (len > 0 && (*v == ' ' || *v == '\t')) v++, len--;
-    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) len--;
-    if (len > 0) {
-      if (len >= sizeof item) len = sizeof item - 1;
-      memcpy(item, v, len);
-      item[len] = '\0';
-      if (ble_addr_parse(item, addr) != 0) {
-        cfg_problem(host, ctx, "known_addresses", "'%s' is not a Bluetooth address", item);
-        bad = 1;
-      } else if (s != NULL) {
-        void *n = realloc(s->known, (s->nknown + 1) * sizeof *s->known);
-        if (n == NULL) return -ENOMEM;
-        s->known = n;
-        memcpy(s->known[s->nknown++], addr, 6);
-      }
-    }
-    v = end ? end + 1 : NULL;
-  }
+  if ((rc = read_addrs(host, ctx, "known_addresses", s ? &s->known : NULL)) == -ENOMEM) return rc;
+  if (rc != 0) bad = 1;
+  if ((rc = read_addrs(host, ctx, "gatt_addresses", s ? &s->gatt : NULL)) == -ENOMEM) return rc;
+  if (rc != 0) bad = 1;
   v = host->cfg_string(ctx, "capture");
   if (v != NULL && v[0] != '\0' && access(v, R_OK) != 0) {
     cfg_problem(host, ctx, "capture", "cannot read %s: %s", v, strerror(errno));
@@ -142,7 +155,8 @@ static void src_free(struct ble_src *s) {
   for (i = 0; i < s->ndevs; i++)
     if (s->devs[i].adv_ready) ble_adv_device_fini(&s->devs[i].adv);
   free(s->devs);
-  free(s->known);
+  free(s->known.addr);
+  free(s->gatt.addr);
   free(s->adapter);
   free(s->capture);
   free(s->output);
@@ -183,11 +197,16 @@ fail:
 
 static void on_bluez_adv(void *arg, const struct vq_bluez_adv *a) {
   struct ble_src *s = arg;
+  struct ble_heard h;
   if (a->company != BLE_ADV_COMPANY_ID) {
     s->host->stat_add(s->ctx, ble_adv_status_name(BLE_ADV_WRONG_COMPANY), 1);
     return;
   }
-  ble_input(s, a->addr, a->name, a->has_rssi, a->rssi, a->data, a->len, 0);
+  h.name = a->name;
+  h.has_rssi = a->has_rssi;
+  h.rssi = a->rssi;
+  h.bonded = a->bonded;
+  ble_input(s, a->addr, &h, a->data, a->len, 0);
 }
 
 static void on_bluez_log(void *arg, int level, const char *msg) {
@@ -332,17 +351,19 @@ static const struct vq_option options[] = {
    "dump: capture file to write (- for standard output)"},
   {"known_addresses", VQ_OPT_STRING, VQ_OPT_LIST, NULL, NULL, 0, -1,
    "scan: addresses that have a key configured (shown in the KEY column)"},
+  {"gatt_addresses", VQ_OPT_STRING, VQ_OPT_LIST, NULL, NULL, 0, -1,
+   "scan: addresses a ble-gatt source reads (shown in the GATT column)"},
   {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
 /* vicacq scan / vicacq dump ble-adv (the core builds the pipeline). */
 static const struct vq_tool tools[] = {
   {.name = "scan",
-   .summary = "list the Victron devices in range (KEY: yes when -c FILE has "
-              "a key for it)",
+   .summary = "list the Victron devices in range (KEY/GATT: -c FILE has a key/"
+              "a ble-gatt source for it; BONDED: BlueZ has a bond with it)",
    .preset = "mode=scan",
    .options = "adapter,seconds,capture",
-   .from_config = "known_addresses=address+key"},
+   .from_config = "known_addresses=address+key;gatt_addresses=ble-gatt:address"},
   {.name = "dump",
    .summary = "write the Victron advertisements heard to a capture file",
    .preset = "mode=dump",

@@ -133,6 +133,8 @@ static void step(struct ble_feed *f) {
   if (f->ended || f->nsrcs == 0) return;
   for (n = 0; n < VQ_REPLAY_BURST; n++) {
     struct ble_capture_line *l = &f->pending;
+    /* A capture records no name and no bond. */
+    struct ble_heard heard = {NULL, 0, 0, -1};
     uint64_t wait = 0;
     size_t i;
     if (!f->have_pending) {
@@ -154,8 +156,10 @@ static void step(struct ble_feed *f) {
       return;
     }
     f->have_pending = 0;
+    heard.has_rssi = l->has_rssi;
+    heard.rssi = l->rssi;
     for (i = 0; i < f->nsrcs && !f->ended; i++)
-      ble_input(f->srcs[i], l->addr, NULL, l->has_rssi, l->rssi, l->data, l->len,
+      ble_input(f->srcs[i], l->addr, &heard, l->data, l->len,
                 f->loop ? f->event.stamp_ns : l->time_ns);
     if (f->nsrcs == 0 || f->ended) return;
     if (vq_replay_throttle(&f->pacing, backlog(f), &wait)) {

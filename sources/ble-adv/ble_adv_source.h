@@ -37,7 +37,22 @@ struct ble_dev {
   int has_record;
   int has_rssi;
   int rssi;
+  int bonded; /* as struct ble_heard */
   uint64_t seen;
+};
+
+/* What an input knows of one advertisement besides its data. */
+struct ble_heard {
+  const char *name; /* NULL if unknown */
+  int has_rssi;
+  int rssi;
+  int bonded; /* BlueZ keeps a bond with the device: 1, 0, -1 unknown (replay) */
+};
+
+/* Addresses a scan marks (known_addresses, gatt_addresses). */
+struct ble_addrs {
+  uint8_t (*addr)[6];
+  size_t n;
 };
 
 struct ble_feed; /* a capture file being replayed (ble_adv_replay.c) */
@@ -65,8 +80,8 @@ struct ble_src {
   double speed;
   int loop;
   uint64_t seconds_ms;
-  uint8_t (*known)[6]; /* known_addresses (scan) */
-  size_t nknown;
+  struct ble_addrs known; /* scan: known_addresses (KEY column) */
+  struct ble_addrs gatt;  /* scan: gatt_addresses (GATT column) */
 
   struct ble_dev *devs;
   size_t ndevs;
@@ -97,12 +112,13 @@ struct ble_src {
 /* ble_adv_input.c */
 /* One advertisement (manufacturer data of 0x02E1 without the company id)
  * from any input; t 0 means now. */
-void ble_input(struct ble_src *s, const uint8_t addr[6], const char *name, int has_rssi,
-               int rssi, const uint8_t *data, size_t len, int64_t t);
+void ble_input(struct ble_src *s, const uint8_t addr[6], const struct ble_heard *h,
+               const uint8_t *data, size_t len, int64_t t);
 /* Print the scan table (scan), flush the dump, tell the host. */
 void ble_finish(struct ble_src *s);
 /* Forget the devices' repeat memory (a looping replay starts over). */
 void ble_rewind(struct ble_src *s);
+/* Has the scan's pipeline file a key for addr? */
 int ble_known_address(const struct ble_src *s, const uint8_t addr[6]);
 
 /* ble_adv_replay.c */

@@ -62,9 +62,10 @@ static void test_descriptor(void) {
     n++;
     CHECK(o->help != NULL && o->help[0] != '\0');
     if (strcmp(o->key, "key") == 0) CHECK(o->type == VQ_OPT_SECRET);
-    if (strcmp(o->key, "known_addresses") == 0) CHECK(o->flags & VQ_OPT_LIST);
+    if (strcmp(o->key, "known_addresses") == 0 || strcmp(o->key, "gatt_addresses") == 0)
+      CHECK(o->flags & VQ_OPT_LIST);
   }
-  CHECK(n == 10);
+  CHECK(n == 11);
 }
 
 static void test_decode_all(void) {
@@ -182,7 +183,8 @@ static char *capture_stdout(void (*fn)(void)) {
 
 static void scan_run(void) {
   const char *kv[] = {"capture", capture, "mode", "scan", "known_addresses",
-                      "C0:3B:98:00:00:01, c0:3b:98:00:00:09", NULL};
+                      "C0:3B:98:00:00:01, c0:3b:98:00:00:09", "gatt_addresses",
+                      "c0:3b:98:00:00:02", NULL};
   int fin;
   struct vqt_host *h = run(kv, 5000, &fin);
   CHECK(fin == 1);
@@ -191,8 +193,23 @@ static void scan_run(void) {
   vqt_host_free(h);
 }
 
+/* The word of the scan table's row for `addr` in the column whose heading
+ * is `col` (the columns are aligned under their headings), or "". */
+static const char *scan_cell(const char *out, const char *addr, const char *col, char *cell,
+                             size_t size) {
+  const char *eol = strchr(out, '\n'), *head = strstr(out, col), *row = strstr(out, addr);
+  size_t at;
+  cell[0] = '\0';
+  if (eol == NULL || head == NULL || head > eol || row == NULL) return cell;
+  at = (size_t)(head - out);
+  if (strcspn(row, "\n") <= at) return cell;
+  row += at;
+  snprintf(cell, size, "%.*s", (int)strcspn(row, " \n"), row);
+  return cell;
+}
+
 static void test_scan(void) {
-  char *out = capture_stdout(scan_run);
+  char *out = capture_stdout(scan_run), c[16];
   CHECK(out != NULL);
   if (out == NULL) return;
   CHECK(strstr(out, "ADDRESS") != NULL);
@@ -201,13 +218,16 @@ static void test_scan(void) {
   CHECK(strstr(out, "0x0C ve.bus") != NULL);
   {
     const char *line = strstr(out, "C0:3B:98:00:00:01");
-    const char *eol = line ? strchr(line, '\n') : NULL;
-    CHECK(line && eol && eol - line > 4 && strncmp(eol - 3, "yes", 3) == 0 &&
-              strstr(line, "-68") != NULL && strstr(line, "0x02 battery monitor") != NULL);
-    line = strstr(out, "C0:3B:98:00:00:02");
-    eol = line ? strchr(line, '\n') : NULL;
-    CHECK(line && eol && strncmp(eol - 2, "no", 2) == 0);
+    CHECK(line && strstr(line, "-68") != NULL && strstr(line, "0x02 battery monitor") != NULL);
   }
+  /* KEY from known_addresses, GATT from gatt_addresses; a capture knows no
+   * bond. */
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:01", "KEY", c, sizeof c), "yes");
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:01", "GATT", c, sizeof c), "no");
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:01", "BONDED", c, sizeof c), "-");
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:02", "KEY", c, sizeof c), "no");
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:02", "GATT", c, sizeof c), "yes");
+  CHECK_STR(scan_cell(out, "C0:3B:98:00:00:02", "BONDED", c, sizeof c), "-");
   free(out);
 }
 
@@ -248,8 +268,10 @@ static void test_errors(void) {
   static const char *const bad_addr[] = {"key", SHUNT_KEY, "address", "C0:3B:98", NULL};
   static const char *const bad_key[] = {"key", "zzf4d0995b7d1e176c0c33ecb9e70dcd", NULL};
   static const char *const bad_known[] = {"mode", "scan", "known_addresses", "nope", NULL};
+  static const char *const bad_gatt[] = {"mode", "scan", "gatt_addresses",
+                                         "C0:3B:98:00:00:01,C0:3B", NULL};
   static const char *const missing[] = {"key", SHUNT_KEY, "capture", "/nonexistent/x", NULL};
-  const char *const *cases[] = {no_key, bad_addr, bad_key, bad_known};
+  const char *const *cases[] = {no_key, bad_addr, bad_key, bad_known, bad_gatt};
   size_t i;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct vqt_host *h = vqt_host_new(&loop, P, VQ_KIND_SOURCE, "t", cases[i]);

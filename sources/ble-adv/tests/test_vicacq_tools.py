@@ -89,12 +89,18 @@ try:
     check(bool(solar) and "MPPT" in solar[0], "solar row names the product")
     check(bool(shunt) and re.search(r"-7[0-2]\b", shunt[0]) is not None, "shunt row shows rssi")
     check(bool(shunt) and bool(solar) and shunt[0] != solar[0], "rows differ")
-    key_col = out.splitlines()[0].split().index("KEY") if out and "KEY" in out.splitlines()[0] else -1
-    check(key_col >= 0, "the table has a KEY column")
-    if key_col >= 0 and shunt and solar:
-        check(shunt[0].split()[-1].lower() in ("yes", "configured") and
-              solar[0].split()[-1].lower() in ("no", "-"),
+    # The columns are aligned under their headings; KEY is followed by GATT
+    # and BONDED (sources/ble-gatt/tests/test_scan_gatt.py checks those).
+    head = out.splitlines()[0] if out else ""
+    key_at = re.search(r"(?<!\S)KEY(?!\S)", head)
+    check(key_at is not None, "the table has a KEY column")
+    if key_at is not None and shunt and solar:
+        check(shunt[0][key_at.start():].split()[0] == "yes" and
+              solar[0][key_at.start():].split()[0] == "no",
               "KEY column: yes for the shunt (key in -c file), no for the solar")
+    check(head.split()[-3:] == ["KEY", "GATT", "BONDED"], "KEY, GATT, BONDED columns")
+    check(bool(shunt) and shunt[0].split()[-2:] == ["no", "no"],
+          "no ble-gatt source for the shunt, no bond (dbusmock: Paired false)")
 
     # dump: every Victron advertisement heard, then replay it.
     capture = os.path.join(work, "dump.capture")
