@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ble_gatt_source.h"
+#include "victron.h"
 
 #define BACKOFF_FIRST_MS 1000u
 #define BACKOFF_MAX_MS 60000u
@@ -20,6 +21,12 @@
 #define UNSEEN_RETRY_MS 2000u
 /* Values that arrive within this are one reading with one time. */
 #define COALESCE_MS 20u
+/* BlueZ reports an RSSI per advertisement (several a second); a link
+ * quality sample this often is plenty and keeps readings value-driven. */
+#define RSSI_EVERY_MS 10000u
+/* Victron manufacturer data: 0x10, one byte, model id little-endian
+ * (doc/protocols/ble-adv.md §1.2). */
+#define VICTRON_RECORD_KIND 0x10
 
 static void attempt(uv_timer_t *t);
 
@@ -50,12 +57,13 @@ static void backoff(struct gatt_src *s) {
 static void flush_cb(uv_timer_t *t) {
   struct gatt_src *s = t->data;
   struct vq_reading r = VQ_READING_INIT;
-  struct vq_tag tag = {"product", "SmartShunt"};
+  struct vq_tag tags[2] = {{"product", s->product ? s->product : "SmartShunt"},
+                           {"product_id", s->product_id}};
   if (s->npending == 0) return;
   r.device = s->device;
   r.time_ns = s->pending_ns;
-  r.tags = &tag;
-  r.ntags = 1;
+  r.tags = tags;
+  r.ntags = s->product_id[0] != '\0' ? 2 : 1;
   r.records = s->pending;
   r.nrecords = (uint32_t)s->npending;
   s->host->emit(s->ctx, &r);
@@ -384,9 +392,31 @@ static void on_event(void *arg, const struct vq_bluez_event *ev) {
   }
 }
 
+/* The shared scanner runs for ble-adv and to find the device.  This
+ * device's own advertisements name its model and carry the RSSI; they are
+ * heard before a connection and between polls only, since a connected
+ * SmartShunt stops advertising and BlueZ has no RSSI property for a
+ * connection (doc/protocols/ble-gatt.md §6). */
 static void on_adv(void *arg, const struct vq_bluez_adv *adv) {
-  (void)arg;
-  (void)adv; /* the scanner runs for ble-adv and to find the device */
+  struct gatt_src *s = arg;
+  uint64_t now;
+  if (s->state == GATT_STOPPING || memcmp(adv->addr, s->addr, sizeof s->addr) != 0) return;
+  if (adv->len >= 4 && adv->data[0] == VICTRON_RECORD_KIND) {
+    unsigned model = (unsigned)adv->data[2] | (unsigned)adv->data[3] << 8;
+    s->product = vic_product_name(model);
+    snprintf(s->product_id, sizeof s->product_id, "0x%04X", model);
+  }
+  now = now_ms(s);
+  if (adv->has_rssi && (!s->rssi_sent || now - s->rssi_ms >= RSSI_EVERY_MS)) {
+    struct vq_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.quantity = "link.rssi";
+    rec.type = VQ_VALUE_INT;
+    rec.value.i64 = adv->rssi;
+    s->rssi_sent = 1;
+    s->rssi_ms = now;
+    add_record(s, &rec);
+  }
 }
 
 static void on_bluez_log(void *arg, int level, const char *msg) {

@@ -58,8 +58,15 @@ struct gatt_src {
   size_t nchars;
   char ka_path[160];
 
+  /* From the shared scanner's advertisements of this device: the product
+   * (NULL until a model id was heard) and the last link.rssi emitted. */
+  const char *product;
+  char product_id[8];   /* "0xA389", "" until heard */
+  uint64_t rssi_ms;     /* loop time link.rssi was last added */
+  int rssi_sent;
+
   /* values waiting to go out as one reading */
-  struct vq_record pending[GATT_MAX_CHARS + 1];
+  struct vq_record pending[GATT_MAX_CHARS + 2]; /* + link.online, link.rssi */
   size_t npending;
   int64_t pending_ns;
 

@@ -13,8 +13,9 @@ N ms to the keep-alive characteristic must be repeated within N * scale ms
 or the device disconnects.  StartNotify makes Value changes emit
 PropertiesChanged, only when the value differs.  Control interface
 org.vicacq.Mock on the device: SetValue(id, hex), Writes() -> a(qs),
-Drop(), Stats() -> a{su}, Advertise(address, hex) (another device's
-Victron manufacturer data, for ble-adv beside ble-gatt)."""
+Drop(), Stats() -> a{su}, Advertise(address, hex) (Victron manufacturer
+data with RSSI -70: of another device, for ble-adv beside ble-gatt, or of
+the SmartShunt itself)."""
 import sys
 
 import dbus
@@ -310,6 +311,12 @@ class Device(Obj):
         mfr = dbus.Dictionary({dbus.UInt16(0x02E1): dbus.Array(bytes.fromhex(hexdata), signature="y",
                                                                 variant_level=1)},
                               signature="qv", variant_level=1)
+        if path == self.path:
+            # The SmartShunt's own Instant Readout (model id, RSSI).
+            props = {"ManufacturerData": mfr, "RSSI": dbus.Int16(-70)}
+            self.ifaces["org.bluez.Device1"].update(props)
+            self.PropertiesChanged("org.bluez.Device1", props, [])
+            return
         other = self.root.others.get(path)
         if other is None:
             other = Obj(self.bus, path, {"org.bluez.Device1": {

@@ -8,10 +8,12 @@ value re-read after 2 x keep_alive, a notification as a reading, the device
 dropping the link and coming back, SIGTERM disconnecting with the bond kept;
 a wrong PIN named with where VictronConnect shows it, then the right one
 after SIGHUP; a SmartShunt without the GATT service; bluetoothd restarting;
-a ble-adv source beside it on one adapter; poll mode.
+a ble-adv source beside it on one adapter; poll mode, with the product and
+link.rssi from the shunt's own advertisement heard between polls.
 Exit 77 (skip) without dbus-daemon, python3-dbus or python3-gi."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -262,9 +264,32 @@ try:
 
     print("# poll mode", flush=True)
     mock = start_mock()
-    d = Daemon(tmp, PIN, "mode = poll\ninterval = 1\n")
+    # The json lines carry no tags: a second sink writes line protocol,
+    # whose product tag shows what the readings are tagged with.
+    lp_path = os.path.join(tmp, "lp.txt")
+    d = Daemon(tmp, PIN, "mode = poll\ninterval = 1\n",
+               "\n[sink.lp]\nplugin = stdout\nformat = influx\npath = %s\n"
+               "[route.lp]\nfrom = *\nto = lp\n" % lp_path)
+
+    def products():
+        with open(lp_path) as f:
+            return [re.search(r",product=((?:\\.|[^,\s\\])*)", line).group(1)
+                    for line in f if "battery.soc=" in line]
+    d.wait(lambda: sum(1 for r in d.records() if r["quantity"] == "battery.soc") >= 1,
+           "the first poll")
+    d.wait(lambda: len(products()) >= 1, "the first poll in line protocol")
+    check(set(products()) == {"SmartShunt"}, "product SmartShunt while no advertisement of it "
+          "was heard: %r" % products())
+    # Between polls the shunt advertises (a connected one does not): its
+    # model id 0xA389 names the product, and the scanner's RSSI is link.rssi.
+    mock_call(env, "Advertise", ADDR, "100289a302b040af925d09a4d89aa0128bdef48c6298a9")
     d.wait(lambda: sum(1 for r in d.records() if r["quantity"] == "battery.soc") >= 3,
            "three polls", timeout=10)
+    rssi = [r for r in d.records() if r["quantity"] == "link.rssi"]
+    check(len(rssi) == 1 and rssi[0]["value"] == -70 and rssi[0]["device"] == DEVICE,
+          "link.rssi from the device's own advertisement, at most one per 10 s: %r" % rssi)
+    check(products()[-1] == "SmartShunt\\ 500A/50mV",
+          "product from the advertised model id 0xA389, as ble-adv names it: %r" % products())
     st = stats(env)
     check(st["connects"] >= 3 and st["drops"] >= 2, "each poll connects and disconnects: %r" % st)
     check(st["pairs"] == 1 and st["notifies"] == 0, "paired once, no notifications: %r" % st)
