@@ -17,6 +17,7 @@
 #include "section_kind.h"
 #include "spool.h"
 #include "value_parse.h"
+#include "vq_secret.h"
 
 void vq_report_at(struct parse_state *st, int line, const char *fmt, ...) {
   char message[1024];
@@ -335,10 +336,9 @@ void vq_pipeline_free(struct vq_pipeline *p) {
   for (i = 0; i < p->nsections; i++) {
     struct vq_section *s = &p->sections[i];
     for (j = 0; j < s->nkv; j++) {
-      if (s->kv[j].secret && s->kv[j].value)
-        memset(s->kv[j].value, 0, strlen(s->kv[j].value));
       free(s->kv[j].key);
-      free(s->kv[j].value);
+      if (s->kv[j].secret) vq_secret_free(s->kv[j].value);
+      else free(s->kv[j].value);
     }
     for (j = 0; j < s->ngrants; j++) free(s->grants[j].quantity);
     free(s->grants);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bluez_internal.h"
+#include "vq_secret.h"
 
 static struct bluez_client *active;
 struct vq_bluez_stats bluez_stats;
@@ -147,6 +148,7 @@ void vq_bluez_unsubscribe(struct vq_bluez_sub *sub, vq_bluez_done_fn done,
     return;
   }
   bluez_stats.subscribers--;
+  vq_secret_clear(sub->pin, sizeof sub->pin); /* no answers from here on */
   if (c == NULL) {
     free(sub);
     if (done != NULL) done(done_arg);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "influx_http.h"
+#include "vq_secret.h"
 
 #define BODY_MAX 65536 /* error bodies are short; keep no more */
 
@@ -46,7 +47,7 @@ static void release(struct influx_http *h) {
   free(h->body);
   free(h->ca_file);
   free(h->username);
-  free(h->password);
+  vq_secret_free(h->password);
   free(h);
 }
 
@@ -211,7 +212,7 @@ int influx_http_new(struct influx_http **out, uv_loop_t *loop,
     free(h->body);
     free(h->ca_file);
     free(h->username);
-    free(h->password);
+    vq_secret_free(h->password);
     free(h);
     return -ENOMEM;
   }
@@ -249,7 +250,7 @@ int influx_http_new(struct influx_http **out, uv_loop_t *loop,
     free(h->body);
     free(h->ca_file);
     free(h->username);
-    free(h->password);
+    vq_secret_free(h->password);
     free(h);
     return -EINVAL;
   }

@@ -8,6 +8,7 @@
 #include "influx_options.h"
 #include "record_format.h"
 #include "vq_cfg.h"
+#include "vq_secret.h"
 #include "vq_text.h"
 
 const struct vq_option influx_options[] = {
@@ -207,8 +208,8 @@ void influx_config_free(struct influx_config *c) {
   free(c->measurement);
   free(c->ca_file);
   free(c->username);
-  free(c->password);
-  free(c->token);
+  vq_secret_free(c->password);
+  vq_secret_free(c->token);
   free(c->write_url);
   free(c->query_url);
   memset(c, 0, sizeof *c);

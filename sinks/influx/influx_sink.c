@@ -43,6 +43,7 @@
 #include "influx_response.h"
 #include "record_format.h"
 #include "vicacq/plugin.h"
+#include "vq_secret.h"
 
 #define RETRY_AFTER_CAP_MS 600000 /* as Telegraf: a server saying "a day"
                                      is wrong, not authoritative */
@@ -554,7 +555,7 @@ static void sink_destroy(void *instance) {
   }
   influx_body_free(&s->body);
   influx_config_free(&s->cfg);
-  free(s->auth_header);
+  vq_secret_free(s->auth_header);
   free(s);
 }
 

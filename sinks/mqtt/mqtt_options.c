@@ -9,6 +9,7 @@
 #include "mqtt_options.h"
 #include "mqtt_topics.h"
 #include "vq_cfg.h"
+#include "vq_secret.h"
 #include "vq_text.h"
 
 const struct vq_option mqtt_options[] = {
@@ -259,7 +260,7 @@ void mqtt_config_free(struct mqtt_config *c) {
   free(c->node_id);
   free(c->host);
   free(c->username);
-  free(c->password);
+  vq_secret_free(c->password);
   free(c->ca_file);
   free(c->ca_path);
   free(c->cert_file);

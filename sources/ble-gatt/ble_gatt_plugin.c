@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ble_gatt_source.h"
+#include "vq_secret.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -81,7 +82,7 @@ static int gatt_check(const struct vq_host *host, struct vq_ctx *ctx) {
 static void src_free(struct gatt_src *s) {
   if (s == NULL) return;
   free(s->adapter);
-  memset(s->pin, 0, sizeof s->pin);
+  vq_secret_clear(s->pin, sizeof s->pin);
   free(s);
 }
 
