@@ -15,7 +15,14 @@ PropertiesChanged, only when the value differs.  Control interface
 org.vicacq.Mock on the device: SetValue(id, hex), Writes() -> a(qs),
 Drop(), Stats() -> a{su}, Advertise(address, hex) (Victron manufacturer
 data with RSSI -70: of another device, for ble-adv beside ble-gatt, or of
-the SmartShunt itself)."""
+the SmartShunt itself).
+
+The same interface on "/" (reachable while the adapter is away):
+RemoveAdapter() takes hci0 away as a USB dongle unplugged does: the link
+is lost without a Connected change, InterfacesRemoved for the GATT
+objects, the devices and the adapter, all unexported; AddAdapter() brings
+it back as replugged: the adapter, then the device with its bond (BlueZ
+keeps bonds on disk), not connected; Stats() as on the device."""
 import sys
 
 import dbus
@@ -45,6 +52,7 @@ CHARS = {
 class Obj(dbus.service.Object):
     def __init__(self, bus, path, ifaces):
         super().__init__(bus, path)
+        self.bus = bus
         self.path = path
         self.ifaces = ifaces  # iface -> dict of properties
 
@@ -88,6 +96,39 @@ class Root(dbus.service.Object):
     def InterfacesRemoved(self, path, ifaces):
         pass
 
+    def unexport(self, o):
+        self.objs.remove(o)
+        self.InterfacesRemoved(o.path, list(o.ifaces))
+        o.remove_from_connection()
+
+    def export(self, o):
+        o.add_to_connection(o.bus, o.path)
+        self.objs.append(o)
+        self.InterfacesAdded(o.path, o.ifaces)
+
+    @dbus.service.method("org.vicacq.Mock")
+    def RemoveAdapter(self):
+        if self.adapter not in self.objs:
+            return
+        self.dev.unplug()
+        for other in self.others.values():  # not bonded: found again by scanning
+            self.unexport(other)
+        self.others.clear()
+        self.adapter.ifaces["org.bluez.Adapter1"]["Discovering"] = dbus.Boolean(False)
+        self.unexport(self.adapter)
+        self.adapter.removals += 1
+
+    @dbus.service.method("org.vicacq.Mock")
+    def AddAdapter(self):
+        if self.adapter in self.objs:
+            return
+        self.export(self.adapter)
+        self.export(self.dev)
+
+    @dbus.service.method("org.vicacq.Mock", out_signature="a{su}")
+    def Stats(self):
+        return self.dev.Stats()
+
 
 class AgentManager(dbus.service.Object):
     def __init__(self, bus):
@@ -115,6 +156,7 @@ class Adapter(Obj):
             "Discovering": dbus.Boolean(False)}})
         self.starts = 0
         self.stops = 0
+        self.removals = 0
 
     @dbus.service.method("org.bluez.Adapter1", in_signature="a{sv}")
     def SetDiscoveryFilter(self, f):
@@ -175,6 +217,7 @@ class Char(Obj):
             return
         self.props()["Value"] = new
         if self.props()["Notifying"] and self.dev.connected():
+            self.dev.notified += 1
             self.PropertiesChanged("org.bluez.GattCharacteristic1", {"Value": new}, [])
 
 
@@ -191,6 +234,7 @@ class Device(Obj):
         self.chars = {}
         self.writes = []
         self.reads = self.notifies = self.connects = self.pairs = self.drops = 0
+        self.notified = 0  # values sent as notifications (reads: values sent as replies)
         self.ka_timer = None
         self.gatt_objs = []
 
@@ -261,6 +305,19 @@ class Device(Obj):
         self.change("org.bluez.Device1", "ServicesResolved", dbus.Boolean(False))
         self.change("org.bluez.Device1", "Connected", dbus.Boolean(False))
 
+    def unplug(self):
+        """The adapter went: the link with it, silently (no Connected
+        change), the GATT objects and the device object removed."""
+        if self.ka_timer is not None:
+            GLib.source_remove(self.ka_timer)
+            self.ka_timer = None
+        for o in self.gatt_objs:
+            self.root.unexport(o)
+        self.gatt_objs = []
+        dev = self.ifaces["org.bluez.Device1"]
+        dev["Connected"] = dev["ServicesResolved"] = dbus.Boolean(False)
+        self.root.unexport(self)
+
     @dbus.service.method("org.bluez.Device1", async_callbacks=("ok", "err"))
     def Pair(self, ok, err):
         self.pairs += 1
@@ -303,7 +360,8 @@ class Device(Obj):
                 "agents": self.root.agents.registered,
                 "discovery_starts": self.root.adapter.starts,
                 "discovery_stops": self.root.adapter.stops,
-                "discovering": int(bool(self.root.adapter.ifaces["org.bluez.Adapter1"]["Discovering"]))}
+                "discovering": int(bool(self.root.adapter.ifaces["org.bluez.Adapter1"]["Discovering"])),
+                "adapter_removals": self.root.adapter.removals, "notified": self.notified}
 
     @dbus.service.method("org.vicacq.Mock", in_signature="ss")
     def Advertise(self, addr, hexdata):
@@ -354,6 +412,7 @@ def main():
     root.others = {}
     root.objs.append(root.adapter)
     dev = Device(bus, root, addr, pin, gatt, resolve_ms, scale)
+    root.dev = dev
     root.objs.append(dev)
     name = dbus.service.BusName("org.bluez", bus)  # noqa: F841 (released when collected)
     print("READY", flush=True)
