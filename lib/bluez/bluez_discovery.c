@@ -22,6 +22,7 @@ static unsigned next_retry(struct bluez_client *c) {
 void bluez_discovery_reset(struct bluez_client *c) {
   c->discovery_started = 0;
   c->discovery_pending = 0;
+  c->discovery_resuming = 0;
   c->retry_ms = RETRY_MIN_MS;
   uv_timer_stop(&c->retry_timer);
 }
@@ -52,8 +53,10 @@ static void stop_for_pause(struct bluez_client *c) {
 static int on_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
   struct bluez_client *c = userdata;
   const sd_bus_error *e = sd_bus_message_get_error(m);
+  int resuming = c->discovery_resuming;
   (void)ret_error;
   c->discovery_pending = 0;
+  c->discovery_resuming = 0; /* a retry after a failure is news again */
   if (c->closing || c->adapter_path[0] == '\0') return 0;
   if (e != NULL) {
     unsigned ms = next_retry(c);
@@ -65,7 +68,9 @@ static int on_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *r
   c->discovery_started = 1;
   c->started_at_ms = uv_now(c->loop);
   bluez_stats.discovery_starts++;
-  bluez_log(c, 2, "LE discovery running on %s", bluez_adapter_name(c));
+  /* A resume after a pause is no news: said at info it would be a line
+   * per connection (per poll in ble-gatt's poll mode). */
+  bluez_log(c, resuming ? 3 : 2, "LE discovery running on %s", bluez_adapter_name(c));
   /* A pause that came while the start was in flight. */
   if (c->npaused > 0) stop_for_pause(c);
   return 0;
@@ -157,6 +162,7 @@ void bluez_discovery_pause_changed(struct bluez_client *c) {
   if (c->bluez_present && c->adapter_path[0] != '\0' && !c->discovery_started) {
     bluez_log(c, 3, "discovery on %s resumed", bluez_adapter_name(c));
     c->retry_ms = RETRY_MIN_MS;
+    if (!c->discovery_pending) c->discovery_resuming = 1;
     bluez_discovery_start(c);
   }
 }

@@ -95,6 +95,7 @@ struct bluez_client {
   /* discovery (bluez_discovery.c) */
   int discovery_started; /* our StartDiscovery succeeded and still runs */
   int discovery_pending; /* filter/start calls in flight */
+  int discovery_resuming; /* the start in flight resumes after a pause */
   unsigned npaused;      /* subscribers holding a pause */
   unsigned retry_ms;
   uint64_t started_at_ms;

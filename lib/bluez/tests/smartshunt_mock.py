@@ -20,9 +20,10 @@ the SmartShunt itself).
 The same interface on "/" (reachable while the adapter is away):
 RemoveAdapter() takes hci0 away as a USB dongle unplugged does: the link
 is lost without a Connected change, InterfacesRemoved for the GATT
-objects, the devices and the adapter, all unexported; AddAdapter() brings
+objects, the devices and the adapter, all unexported; AddAdapter(ms) brings
 it back as replugged: the adapter, then the device with its bond (BlueZ
-keeps bonds on disk), not connected; Stats() as on the device."""
+keeps bonds on disk), not connected, the adapter powered at once (ms 0) or
+ms later; Stats() as on the device."""
 import sys
 
 import dbus
@@ -118,12 +119,21 @@ class Root(dbus.service.Object):
         self.unexport(self.adapter)
         self.adapter.removals += 1
 
-    @dbus.service.method("org.vicacq.Mock")
-    def AddAdapter(self):
+    @dbus.service.method("org.vicacq.Mock", in_signature="u")
+    def AddAdapter(self, powered_after_ms):
         if self.adapter in self.objs:
             return
+        props = self.adapter.ifaces["org.bluez.Adapter1"]
+        props["Powered"] = dbus.Boolean(powered_after_ms == 0)
         self.export(self.adapter)
         self.export(self.dev)
+        if powered_after_ms > 0:  # as bluetoothd powers a new adapter on (AutoEnable)
+            GLib.timeout_add(powered_after_ms, self.power_on)
+
+    def power_on(self):
+        if self.adapter in self.objs:
+            self.adapter.change("org.bluez.Adapter1", "Powered", dbus.Boolean(True))
+        return False
 
     @dbus.service.method("org.vicacq.Mock", out_signature="a{su}")
     def Stats(self):

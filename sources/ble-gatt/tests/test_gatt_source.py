@@ -162,9 +162,9 @@ def stats(env):
     return {str(k): int(v) for k, v in mock_call(env, "Stats").items()}
 
 
-def root_call(env, method):
+def root_call(env, method, *args):
     """The mock's control methods on "/", there while the adapter is away."""
-    return env.bus.get_object("org.bluez", "/").get_dbus_method(method, "org.vicacq.Mock")()
+    return env.bus.get_object("org.bluez", "/").get_dbus_method(method, "org.vicacq.Mock")(*args)
 
 
 def root_stats(env):
@@ -335,7 +335,7 @@ try:
     check(d.log_has("disconnected") == 1, "one log line for the disconnect")
     check(d.log_has("adapter hci0 disappeared") == 1, "one log line for the adapter going")
     t_back = time.time()
-    root_call(env, "AddAdapter")
+    root_call(env, "AddAdapter", dbus.UInt32(0))
     d.wait(lambda: d.online() == [True, False, True], "adapter back: connected again by itself",
            timeout=10)
     t_true = d.arrival(lambda r: r["quantity"] == "link.online" and r["value"] is True, t_back)
@@ -368,6 +368,29 @@ try:
         mock_call(env, "Advertise", ADV_ADDR, adv2)
         d.wait(lambda: any(r["value"] == 12.53 for r in shunt2(t_back)),
                "ble-adv delivering again on the re-added adapter")
+    # Replugged again, powered on 300 ms after it appears (bluetoothd's
+    # AutoEnable): the client takes it when it is powered.
+    st0 = root_stats(env)
+    root_call(env, "RemoveAdapter")
+    d.wait(lambda: d.online() == [True, False, True, False], "removed again: link.online false")
+    t_back = time.time()
+    root_call(env, "AddAdapter", dbus.UInt32(300))
+    d.wait(lambda: d.online() == [True, False, True, False, True],
+           "back unpowered, then powered on: connected again", timeout=10)
+    d.wait(lambda: all(any(r["quantity"] == q for r in d.records_since(t_back)) for q in EXPECTED),
+           "every value read again")
+    st = root_stats(env)
+    check(st["pairs"] == st0["pairs"] and st["connects"] == st0["connects"] + 1,
+          "no second Pair, one Connect: %r" % st)
+    check(st["discovery_starts"] - st0["discovery_starts"] ==
+          1 + st["discovery_stops"] - st0["discovery_stops"] and st["discovering"] == 1,
+          "discovery started again once it is powered: %r" % st)
+    check(d.log_has("using Bluetooth adapter hci0 (powered on)") == 1 and
+          d.log_has("disconnected") == 2 and d.log_has("adapter hci0 disappeared") == 2 and
+          d.log_has("connected, reading") == 3 and d.log_has("LE discovery running") == 3,
+          "one log line per state change (discovery: started on each adapter, resumes silent)")
+    with d.lock:
+        print("# the daemon's log:\n#   " + "\n#   ".join(d.err), flush=True)
     d.stop()
     mock.terminate()
     mock.wait(5)
@@ -404,8 +427,8 @@ try:
     check(st["connects"] >= 3 and st["drops"] >= 2, "each poll connects and disconnects: %r" % st)
     check(st["pairs"] == 1 and st["notifies"] == 0, "paired once, no notifications: %r" % st)
     check(d.online() == [True], "link.online true once, not false between polls")
-    check(d.log_has("disconnected") == 0 and d.log_has("connected, reading") == 1,
-          "no log line per poll")
+    check(d.log_has("disconnected") == 0 and d.log_has("connected, reading") == 1 and
+          d.log_has("LE discovery running") == 1, "no log line per poll")
     socs = [r for r in d.records() if r["quantity"] == "battery.soc"]
     check(all(r["value"] == 91.8 for r in socs), "values exact in every poll")
     d.stop()
