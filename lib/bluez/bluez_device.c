@@ -45,6 +45,16 @@ void bluez_device_forget(struct bluez_client *c, const char *path) {
 
 void bluez_devices_clear(struct bluez_client *c) { c->ndevs = 0; }
 
+void bluez_devices_forget_under(struct bluez_client *c, const char *adapter_path) {
+  size_t i = 0, n = strlen(adapter_path);
+  while (i < c->ndevs) {
+    if (strncmp(c->devs[i].path, adapter_path, n) == 0 && c->devs[i].path[n] == '/')
+      c->devs[i] = c->devs[--c->ndevs];
+    else
+      i++;
+  }
+}
+
 /* Free the subscribers that left during a dispatch. */
 static void reap_subscribers(struct bluez_client *c) {
   struct vq_bluez_sub **pp = &c->subs;

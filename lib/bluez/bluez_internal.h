@@ -135,6 +135,9 @@ int bluez_device_props(struct bluez_client *c, const char *path, sd_bus_message 
                        int live);
 void bluez_device_forget(struct bluez_client *c, const char *path);
 void bluez_devices_clear(struct bluez_client *c);
+/* Forget the devices of one adapter (its objects are gone with it, whether
+ * or not BlueZ announced each device's removal first). */
+void bluez_devices_forget_under(struct bluez_client *c, const char *adapter_path);
 
 /* bluez_discovery.c */
 void bluez_discovery_start(struct bluez_client *c);

@@ -161,6 +161,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
       bluez_log(c, 1, "Bluetooth adapter %s disappeared; waiting for it to come back",
                 bluez_adapter_name(c));
       bluez_link_gone(c, NULL);
+      bluez_devices_forget_under(c, c->adapter_path);
       c->adapter_path[0] = '\0';
       c->waiting_logged = 1;
       bluez_discovery_reset(c);
