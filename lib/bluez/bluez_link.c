@@ -150,9 +150,10 @@ int vq_bluez_device_state(struct vq_bluez_sub *sub, vq_bluez_state_fn fn) {
   return bluez_call_start(c, sub, msg, path, NULL, state_reply, (bluez_any_fn)fn);
 }
 
-/* The live owner of the device object `path` or of an object under it
- * (its characteristics), or NULL. */
-static struct vq_bluez_sub *owner_of(struct bluez_client *c, const char *path, int exact) {
+/* The live owner of the device object `path` (under 0) or of an object
+ * under it (under 1: a characteristic; the device object itself is none),
+ * or NULL. */
+static struct vq_bluez_sub *owner_of(struct bluez_client *c, const char *path, int under) {
   struct vq_bluez_sub *sub;
   char dev[160];
   size_t n;
@@ -160,7 +161,7 @@ static struct vq_bluez_sub *owner_of(struct bluez_client *c, const char *path, i
     if (sub->dead || bluez_sub_dev_path(c, sub, dev, sizeof dev) < 0) continue;
     n = strlen(dev);
     if (strncmp(path, dev, n) != 0) continue;
-    if (path[n] == '\0' || (!exact && path[n] == '/')) return sub;
+    if (under ? path[n] == '/' : path[n] == '\0') return sub;
   }
   return NULL;
 }
@@ -205,10 +206,10 @@ void bluez_link_props_changed(struct bluez_client *c, const char *path, const ch
                               sd_bus_message *m) {
   struct vq_bluez_sub *sub;
   if (strcmp(iface, GATT_CHAR_IFACE) == 0) {
-    if ((sub = owner_of(c, path, 0)) != NULL) value_changed(c, sub, path, m);
+    if ((sub = owner_of(c, path, 1)) != NULL) value_changed(c, sub, path, m);
     return;
   }
-  if (strcmp(iface, BLUEZ_DEVICE_IFACE) == 0 && (sub = owner_of(c, path, 1)) != NULL) {
+  if (strcmp(iface, BLUEZ_DEVICE_IFACE) == 0 && (sub = owner_of(c, path, 0)) != NULL) {
     struct vq_bluez_device_state st;
     struct vq_bluez_event ev;
     int conn = 0, paired = 0, resolved = 0;
