@@ -23,28 +23,41 @@ struct lookup {
   const char *service_path; /* the wanted service, NULL until found */
 };
 
+/* Flags (as): what the characteristic allows.  A variant of another type
+ * is skipped like any property's (entering it as "as" failed the whole
+ * lookup). */
+static int char_flags(sd_bus_message *m, struct vq_bluez_char *ch) {
+  const char *contents, *s;
+  char t;
+  int r = sd_bus_message_peek_type(m, &t, &contents);
+  if (r < 0) return r;
+  if (t != 'v' || contents == NULL || strcmp(contents, "as") != 0)
+    return sd_bus_message_skip(m, "v");
+  if ((r = sd_bus_message_enter_container(m, 'v', "as")) < 0) return r;
+  if ((r = sd_bus_message_enter_container(m, 'a', "s")) < 0) return r;
+  while ((r = sd_bus_message_read(m, "s", &s)) > 0) {
+    if (strcmp(s, "read") == 0) ch->can_read = 1;
+    if (strcmp(s, "write") == 0) ch->can_write = 1;
+    if (strcmp(s, "notify") == 0 || strcmp(s, "indicate") == 0) ch->can_notify = 1;
+  }
+  if (r < 0) return r;
+  if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
+
 /* GattCharacteristic1 properties: UUID, Service, Flags. */
 static int char_props(sd_bus_message *m, struct found_char *fc) {
   int r;
   if ((r = sd_bus_message_enter_container(m, 'a', "{sv}")) < 0) return r;
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-    const char *key, *s;
+    const char *key;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
     if (strcmp(key, "UUID") == 0) {
       if ((r = bluez_read_variant(m, 's', &fc->ch.uuid)) < 0) return r;
     } else if (strcmp(key, "Service") == 0) {
       if ((r = bluez_read_variant(m, 'o', &fc->service)) < 0) return r;
     } else if (strcmp(key, "Flags") == 0) {
-      if ((r = sd_bus_message_enter_container(m, 'v', "as")) < 0) return r;
-      if ((r = sd_bus_message_enter_container(m, 'a', "s")) < 0) return r;
-      while ((r = sd_bus_message_read(m, "s", &s)) > 0) {
-        if (strcmp(s, "read") == 0) fc->ch.can_read = 1;
-        if (strcmp(s, "write") == 0) fc->ch.can_write = 1;
-        if (strcmp(s, "notify") == 0 || strcmp(s, "indicate") == 0) fc->ch.can_notify = 1;
-      }
-      if (r < 0) return r;
-      if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-      if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+      if ((r = char_flags(m, &fc->ch)) < 0) return r;
     } else if ((r = sd_bus_message_skip(m, "v")) < 0) {
       return r;
     }
