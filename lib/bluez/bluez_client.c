@@ -195,4 +195,5 @@ int vq_bluez_discovery_resume(struct vq_bluez_sub *sub) {
 void vq_bluez_get_stats(struct vq_bluez_stats *out) {
   *out = bluez_stats;
   out->discovering = active != NULL && active->discovery_started;
+  out->devices = active != NULL ? (unsigned)active->ndevs : 0;
 }

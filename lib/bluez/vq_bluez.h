@@ -85,6 +85,9 @@ struct vq_bluez_stats {
   unsigned discovery_stops;  /* StopDiscovery calls made for pauses */
   unsigned subscribers;      /* live subscribers now */
   int discovering;           /* our discovery is running now */
+  unsigned devices;          /* Device1 objects the client tracks now, of any
+                              * adapter (those of an adapter that went away
+                              * are dropped with it) */
 };
 void vq_bluez_get_stats(struct vq_bluez_stats *out);
 

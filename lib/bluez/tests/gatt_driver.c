@@ -6,7 +6,8 @@
  * Trusted, looks the 0x6597 service up after ServicesResolved, writes the
  * keep-alive first, reads every readable value, starts notifications, and
  * rewrites the keep-alive at half its period.  Commands on stdin: "pin
- * NNNNNN" (pair again with that PIN), "disconnect", "quit". */
+ * NNNNNN" (pair again with that PIN), "disconnect", "stats" (prints
+ * "STATS devices=N": the device objects the client tracks), "quit". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,10 @@ static void on_line(char *line) {
     vq_bluez_pair(sub, on_paired);
   } else if (strcmp(line, "disconnect") == 0) {
     vq_bluez_disconnect(sub, on_result);
+  } else if (strcmp(line, "stats") == 0) {
+    struct vq_bluez_stats st;
+    vq_bluez_get_stats(&st);
+    printf("STATS devices=%u\n", st.devices);
   } else if (strcmp(line, "quit") == 0) {
     struct vq_bluez_sub *s = sub;
     uv_read_stop((uv_stream_t *)&in);

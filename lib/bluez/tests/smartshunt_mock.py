@@ -23,7 +23,9 @@ is lost without a Connected change, InterfacesRemoved for the GATT
 objects, the devices and the adapter, all unexported; AddAdapter(ms) brings
 it back as replugged: the adapter, then the device with its bond (BlueZ
 keeps bonds on disk), not connected, the adapter powered at once (ms 0) or
-ms later; Stats() as on the device."""
+ms later; RemoveAdapterSilently() as RemoveAdapter() but InterfacesRemoved
+for the adapter only: the objects under it go unannounced (a client must
+drop them with their adapter); Stats() as on the device."""
 import sys
 
 import dbus
@@ -97,9 +99,10 @@ class Root(dbus.service.Object):
     def InterfacesRemoved(self, path, ifaces):
         pass
 
-    def unexport(self, o):
+    def unexport(self, o, announce=True):
         self.objs.remove(o)
-        self.InterfacesRemoved(o.path, list(o.ifaces))
+        if announce:
+            self.InterfacesRemoved(o.path, list(o.ifaces))
         o.remove_from_connection()
 
     def export(self, o):
@@ -109,11 +112,18 @@ class Root(dbus.service.Object):
 
     @dbus.service.method("org.vicacq.Mock")
     def RemoveAdapter(self):
+        self.remove_adapter(True)
+
+    @dbus.service.method("org.vicacq.Mock")
+    def RemoveAdapterSilently(self):
+        self.remove_adapter(False)
+
+    def remove_adapter(self, announce_objects):
         if self.adapter not in self.objs:
             return
-        self.dev.unplug()
+        self.dev.unplug(announce_objects)
         for other in self.others.values():  # not bonded: found again by scanning
-            self.unexport(other)
+            self.unexport(other, announce_objects)
         self.others.clear()
         self.adapter.ifaces["org.bluez.Adapter1"]["Discovering"] = dbus.Boolean(False)
         self.unexport(self.adapter)
@@ -315,18 +325,19 @@ class Device(Obj):
         self.change("org.bluez.Device1", "ServicesResolved", dbus.Boolean(False))
         self.change("org.bluez.Device1", "Connected", dbus.Boolean(False))
 
-    def unplug(self):
+    def unplug(self, announce=True):
         """The adapter went: the link with it, silently (no Connected
-        change), the GATT objects and the device object removed."""
+        change), the GATT objects and the device object removed (with
+        InterfacesRemoved when announce)."""
         if self.ka_timer is not None:
             GLib.source_remove(self.ka_timer)
             self.ka_timer = None
         for o in self.gatt_objs:
-            self.root.unexport(o)
+            self.root.unexport(o, announce)
         self.gatt_objs = []
         dev = self.ifaces["org.bluez.Device1"]
         dev["Connected"] = dev["ServicesResolved"] = dbus.Boolean(False)
-        self.root.unexport(self)
+        self.root.unexport(self, announce)
 
     @dbus.service.method("org.bluez.Device1", async_callbacks=("ok", "err"))
     def Pair(self, ok, err):

@@ -7,7 +7,8 @@ the keep-alive written first with response and honoured over several periods,
 the device dropping the link when it is not rewritten, every value read
 exactly as the device holds it, notifications only on change, a wrong PIN
 (AuthenticationFailed) then the right one, a SmartShunt without the GATT
-service, bluetoothd leaving.  Times scaled down (keep-alive 600 ms).
+service, the adapter going without announcing its devices (the client
+drops them with it), bluetoothd leaving.  Times scaled down (keep-alive 600 ms).
 Exit 77 (skip) without dbus-daemon or python3-dbus."""
 import os
 import subprocess
@@ -89,6 +90,25 @@ class Run:
     def send(self, cmd):
         self.drv.stdin.write(cmd + "\n")
         self.drv.stdin.flush()
+
+    def devices(self, want, timeout=3.0):
+        """Poll the client's count of device objects (vq_bluez_stats.devices)
+        until it is want or timeout; the last count seen (None: no answer)."""
+        end = time.time() + timeout
+        got = None
+        while True:
+            n = self.has("STATS ")
+            self.send("stats")
+            answered = time.time() + 1.0
+            while self.has("STATS ") == n and time.time() < answered:
+                time.sleep(0.01)
+            with self.lock:
+                last = [line for line in self.lines if line.startswith("STATS ")][-1:]
+            if last:
+                got = int(last[0].split("devices=")[1])
+            if got == want or time.time() > end:
+                return got
+            time.sleep(0.05)
 
     def close(self):
         if self.drv.poll() is None:
@@ -181,6 +201,24 @@ try:
     print("# the GATT service missing", flush=True)
     r = Run(env, mock_args=["--no-gatt"])
     r.wait("NOSERVICE", "service 0x6597 absent after ServicesResolved")
+    r.close()
+
+    print("# the adapter removed with its devices unannounced", flush=True)
+    r = Run(env)
+    r.wait("CHARS 11", "connected")
+    for other in ("C0:3B:98:00:00:01", "C0:3B:98:00:00:02"):  # two more devices in range
+        r.dev().Advertise(other, "100289a302b040af925d09a4d89aa0128bdef48c6298a9",
+                          dbus_interface="org.vicacq.Mock")
+    n = r.devices(3)
+    check(n == 3, "the client tracks the shunt and the two others: %r" % n)
+    # Only the adapter's InterfacesRemoved: its devices must go with it.
+    env.bus.get_object("org.bluez", "/").RemoveAdapterSilently(dbus_interface="org.vicacq.Mock")
+    r.wait("EV gone", "the owner hears that the adapter went away")
+    n = r.devices(0)
+    check(n == 0, "no device of hci0 tracked after it went without announcing them: %r" % n)
+    env.bus.get_object("org.bluez", "/").AddAdapter(dbus.UInt32(0), dbus_interface="org.vicacq.Mock")
+    n = r.devices(1)
+    check(n == 1, "after the re-add only the shunt (re-announced with its bond): %r" % n)
     r.close()
 
     print("# bluetoothd leaves", flush=True)
