@@ -326,7 +326,9 @@ try:
     t_false = d.arrival(lambda r: r["quantity"] == "link.online" and r["value"] is False, t_gone)
     ms_down = (t_false - t_gone) * 1000 if t_false else -1
     print("# measured: adapter removed -> link.online false in %.0f ms" % ms_down, flush=True)
-    check(0 <= ms_down < 300, "at once (%.0f ms, < 300 ms)" % ms_down)
+    # < 1 s tells "at once" from the source's 1 s back-off, with room for a
+    # loaded CI machine running under ASan+UBSan.
+    check(0 <= ms_down < 1000, "at once, not after the 1 s back-off (%.0f ms, < 1000 ms)" % ms_down)
     time.sleep(3)  # the adapter stays away for 3 s (1 s back-off, then waiting)
     st = root_stats(env)
     check(st["connects"] == st0["connects"] and st["adapter_removals"] == 1,
