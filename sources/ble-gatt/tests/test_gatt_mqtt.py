@@ -12,8 +12,8 @@ link.online OFF and availability offline at the broker when the mock
 drops the link, and no value lost: values the mock sent (reads and
 notifications) = state messages at the broker + values dropped and
 counted (wrong_length).
-Exit 77 (skip) without mosquitto, mosquitto_sub, dbus-daemon, python3-dbus
-or python3-gi."""
+Exit 77 (skip) without mosquitto, mosquitto_sub, mosquitto_pub, dbus-daemon,
+python3-dbus or python3-gi."""
 import json
 import os
 import re
@@ -29,7 +29,7 @@ BLUEZ_TESTS = os.environ.get("BLUEZ_TESTS_SRCDIR",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "../../../lib/bluez/tests"))
 sys.path.insert(0, BLUEZ_TESTS)
-for tool in ("mosquitto", "mosquitto_sub"):
+for tool in ("mosquitto", "mosquitto_sub", "mosquitto_pub"):
     if shutil.which(tool) is None:
         print("SKIP: %s is not installed" % tool)
         sys.exit(77)
@@ -136,6 +136,22 @@ class Sub:
                 out[topic] = json.loads(payload)
         return out
 
+    def subscribed(self, port, timeout=10.0):
+        """Publish a probe on vicacq/probe until it shows here: the
+        subscription is in place (vicacq/# is the last topic subscribed,
+        after homeassistant/#).  Whether it showed."""
+        end = time.time() + timeout
+        while time.time() < end:
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                            "-t", "vicacq/probe", "-m", "probe"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+            seen = time.time() + 0.5
+            while time.time() < min(seen, end):
+                if ("vicacq/probe", "probe") in self.messages():
+                    return True
+                time.sleep(0.02)
+        return False
+
     def stop(self):
         self.p.terminate()
         self.p.wait(5)
@@ -175,7 +191,7 @@ try:
     mock = subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN], stdout=subprocess.PIPE, text=True)
     procs.append(mock)
     mock.stdout.readline()
-    time.sleep(0.3)  # the subscription is in place
+    check(sub.subscribed(port), "mosquitto_sub subscribed (a probe on vicacq/probe seen)")
 
     pin_file = os.path.join(tmp, "house.pin")
     with open(pin_file, "w") as f:
