@@ -3,7 +3,9 @@
 a private system bus: the GATT column says which SmartShunts a ble-gatt
 source of the file reads (from_config "gatt_addresses=ble-gatt:address"),
 the BONDED column whether BlueZ keeps a bond with each: Device1.Bonded
-where BlueZ has it, else Paired; a change during the scan shows.
+where BlueZ has it, else Paired; a bond change made once the scan has
+loaded BlueZ's objects (it started discovery) shows, so it came by
+PropertiesChanged, not by GetManagedObjects.
 Exit 77 (skip) without dbus-daemon, python3-dbus or python3-gi."""
 import os
 import re
@@ -96,19 +98,31 @@ def advertise(env, addr):
         addr, SHUNT_ADV)
 
 
+def discovery_starts(env):
+    return int(env.bus.get_object("org.bluez", MOCK_PATH).get_dbus_method(
+        "Stats", "org.vicacq.Mock")()["discovery_starts"])
+
+
 def scan(env, args, during=None):
     """Run vicacq scan while the three shunts advertise; during() runs once
-    the scan listens.  (returncode, stdout, stderr)"""
+    the scan has loaded BlueZ's objects: the client calls StartDiscovery
+    after it parsed the GetManagedObjects reply, and the mock answers our
+    Stats after that reply went out, so what during() changes can reach
+    the scan only by PropertiesChanged.  (returncode, stdout, stderr)"""
+    starts = discovery_starts(env)
     p = subprocess.Popen([VICACQ, "scan", "--seconds", "3"] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     stop = threading.Event()
+    end = time.time() + 5
+    while discovery_starts(env) == starts and time.time() < end:
+        time.sleep(0.02)
+    check(discovery_starts(env) > starts, "the scan loaded BlueZ's objects and started discovery")
 
     def feed():
         while not stop.is_set():
             for a in (GATT_PAIRED, ADV_ONLY, GATT_UNBOND):
                 advertise(env, a)
             time.sleep(0.1)
-    time.sleep(0.8)
     if during is not None:
         during()
     feeder = threading.Thread(target=feed, daemon=True)
@@ -130,15 +144,17 @@ try:
     mock.stdout.readline()
     for a in (GATT_PAIRED, ADV_ONLY, GATT_UNBOND):
         advertise(env, a)
-    # Known before the scan starts (read from GetManagedObjects).
+    # Known before the scan starts (read from GetManagedObjects): both
+    # Paired, so GATT_UNBOND too would show BONDED yes from those alone.
     set_prop(env, GATT_PAIRED, "Paired", True)
+    set_prop(env, GATT_UNBOND, "Paired", True)
     ini = os.path.join(tmp, "p.ini")
     with open(ini, "w") as f:
         f.write(PIPELINE)
 
-    # Changed while the scan runs (PropertiesChanged).
+    # Changed once the scan has BlueZ's objects: Bonded false reaches it
+    # only by PropertiesChanged (and wins over Paired).
     def unbond():
-        set_prop(env, GATT_UNBOND, "Paired", True)
         set_prop(env, GATT_UNBOND, "Bonded", False)
     rc, out, err = scan(env, ["-c", ini], unbond)
     check(rc == 0, "vicacq scan -c FILE exits 0 (rc %d)" % rc)
