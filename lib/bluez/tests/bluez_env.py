@@ -2,6 +2,7 @@
 the real org.bluez API, shared by the Bluetooth tests (lib/bluez, sources/ble-adv).  Importing it exits 77
 (skip) when dbus-daemon, python3-dbus or python3-dbusmock is missing."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,20 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configur
 <allow send_type="error"/><allow receive_type="method_call"/><allow receive_type="signal"/>
 <allow receive_type="method_return"/><allow receive_type="error"/></policy></busconfig>
 """
+
+
+def cell(out, addr, col):
+    """The word of addr's row under the heading col in the table `vicacq
+    scan` prints (columns are aligned under their headings), or None."""
+    lines = out.splitlines()
+    m = re.search(r"(?<!\S)%s(?!\S)" % col, lines[0]) if lines else None
+    if m is None:
+        return None
+    at = m.start()
+    rows = [line for line in lines if line.startswith(addr)]
+    if len(rows) != 1 or len(rows[0]) <= at or (at > 0 and rows[0][at - 1] != " "):
+        return None
+    return rows[0][at:].split()[0]
 
 
 def mfr(hexdata, company=0x02E1):

@@ -8,7 +8,6 @@ loaded BlueZ's objects (it started discovery) shows, so it came by
 PropertiesChanged, not by GetManagedObjects.
 Exit 77 (skip) without dbus-daemon, python3-dbus or python3-gi."""
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ BLUEZ_TESTS = os.environ.get("BLUEZ_TESTS_SRCDIR",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "../../../lib/bluez/tests"))
 sys.path.insert(0, BLUEZ_TESTS)
-from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without python3-dbus)
+from bluez_env import PrivateBluez, cell  # noqa: E402  (exits 77 without python3-dbus)
 import dbus  # noqa: E402
 try:
     import gi  # noqa: F401
@@ -71,20 +70,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
     print(("ok: " if cond else "FAIL: ") + what, flush=True)
-
-
-def cell(out, addr, col):
-    """The word of addr's row under the heading col (columns are aligned
-    under their headings), or None."""
-    lines = out.splitlines()
-    m = re.search(r"(?<!\S)%s(?!\S)" % col, lines[0]) if lines else None
-    if m is None:
-        return None
-    at = m.start()
-    rows = [line for line in lines if line.startswith(addr)]
-    if len(rows) != 1 or len(rows[0]) <= at or (at > 0 and rows[0][at - 1] != " "):
-        return None
-    return rows[0][at:].split()[0]
 
 
 def set_prop(env, addr, name, value):
