@@ -173,13 +173,11 @@ bad:
   return -1;
 }
 
-/* Append what the tool learns from -c FILE (cfg, NULL without one): its
- * from_config specs, separated by ';'.  They are checked without a file
- * too, so that a plugin's mistake shows at its first run.  0 or -1. */
-static int add_from_config(struct text *t, const struct vq_tool *tool,
-                           const struct vq_plugin *p,
-                           const struct vq_pipeline *cfg) {
-  const char *spec = tool->from_config;
+/* Append what `specs` (separated by ';', NULL: none) learn from -c FILE
+ * (cfg, NULL without one).  They are checked without a file too, so that
+ * a plugin's mistake shows at its first run.  0 or -1. */
+static int add_from_specs(struct text *t, const char *spec, const struct vq_tool *tool,
+                          const struct vq_plugin *p, const struct vq_pipeline *cfg) {
   if (spec == NULL) return 0;
   while (*spec != '\0') {
     size_t len = strcspn(spec, ";");
@@ -188,6 +186,15 @@ static int add_from_config(struct text *t, const struct vq_tool *tool,
     if (*spec == ';') spec++;
   }
   return 0;
+}
+
+/* from_config, and from ABI 1.3 on from_config_more (a 1.2 descriptor's
+ * reserved slot: read only when the plugin says it is there). */
+static int add_from_config(struct text *t, const struct vq_tool *tool,
+                           const struct vq_plugin *p, const struct vq_pipeline *cfg) {
+  if (add_from_specs(t, tool->from_config, tool, p, cfg) != 0) return -1;
+  if (p->abi_minor < 3) return 0;
+  return add_from_specs(t, tool->from_config_more, tool, p, cfg);
 }
 
 /* Append the preset's "key=value" lines but those the command line sets

@@ -584,21 +584,24 @@ struct vq_tool {
   /** Of those, comma-separated keys that must be given; NULL: none. */
   const char *required;
   /** What the tool learns from a pipeline file given with -c FILE (or
-   *  NULL): one or more specs separated by ';', each
-   *  "KEY=[PLUGIN:]FROM[+ALSO...]" without spaces.  KEY (a schema key of
-   *  this plugin that the command line cannot set; each KEY in one spec
-   *  only) gets the comma-separated values of FROM of every [source.ID]
-   *  in FILE whose plugin is PLUGIN (default: this plugin) and that also
-   *  has every ALSO key; when no section qualifies KEY is not set.  A
-   *  malformed spec makes the tool fail (exit status 2).  PLUGIN: and ';'
-   *  are ABI 1.3; a 1.2 host reads the whole text as one spec of this
-   *  plugin.  ble-adv's scan says
-   *  "known_addresses=address+key;gatt_addresses=ble-gatt:address": the
-   *  devices the file has a key for are marked known, and those a
-   *  ble-gatt source reads are marked as such. */
+   *  NULL), as one spec "KEY=FROM[+ALSO...]" without spaces: KEY (a
+   *  schema key of this plugin that the command line cannot set) gets the
+   *  comma-separated values of FROM of every [source.ID] of this plugin in
+   *  FILE that also has every ALSO key; when no section qualifies KEY is
+   *  not set.  A malformed spec makes the tool fail (exit status 2).
+   *  ble-adv's scan says "known_addresses=address+key": the devices the
+   *  file has a key for are marked known. */
   const char *from_config;
+  /** ABI 1.3: more of the same (or NULL), specs separated by ';', each
+   *  "KEY=[PLUGIN:]FROM[+ALSO...]": PLUGIN names the plugin whose sources
+   *  are read (default: this plugin); each KEY in one spec only.  It is
+   *  a field of its own so that a 1.2 host, which ignores it, still reads
+   *  from_config right.  ble-adv's scan says
+   *  "gatt_addresses=ble-gatt:address": the devices a ble-gatt source
+   *  reads are marked as such. */
+  const char *from_config_more;
   /** Reserved for later minors; NULL. */
-  const void *reserved[3];
+  const void *reserved[2];
 };
 
 /** Called when an instance has fully stopped (all its handles closed). */

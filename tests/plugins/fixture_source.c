@@ -343,8 +343,8 @@ static int src_command(void *instance, const struct vq_command *cmd) {
 
 /* A tool of the same name as plugin-hello's, that needs a key: `vicacq
  * greet` without a plugin runs it only when --device is given.  learn
- * takes its device and quantities from -c FILE (two from_config specs, the
- * second naming its plugin); learn-broken has a malformed spec. */
+ * takes its device and quantities from -c FILE (from_config, and
+ * from_config_more naming its plugin); learn-broken has a malformed spec. */
 static const struct vq_tool tools[] = {
     {.name = "greet",
      .summary = "emit one reading of device DEVICE",
@@ -354,11 +354,13 @@ static const struct vq_tool tools[] = {
     {.name = "learn",
      .summary = "emit one reading as -c FILE's sources with a secret say",
      .preset = "count=1",
-     .from_config = "device=device+secret;names=fixture-source:names"},
+     .from_config = "device=device+secret",
+     .from_config_more = "names=fixture-source:names"},
     {.name = "learn-broken",
      .summary = "a from_config the host must refuse",
      .preset = "count=1",
-     .from_config = "device=device;names"},
+     .from_config = "device=device",
+     .from_config_more = "names"},
     {.name = NULL}};
 
 static const struct vq_plugin descriptor = {
