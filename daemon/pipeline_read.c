@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pipeline_int.h"
 #include "section_kind.h"
+#include "vq_secret.h"
 
 char *vq_trim(char *s) {
   char *end;
@@ -185,6 +186,8 @@ void vq_pipeline_parse(struct parse_state *st) {
     report(st, 0, "more than %u bytes: not a pipeline file", MAX_FILE);
   else if (st->file != NULL && ferror(st->file))
     report(st, 0, "cannot read: %s", strerror(errno));
+  /* Lines held inline secrets (password = ...). */
+  vq_secret_clear(line, MAX_LINE);
   free(line);
 }
 

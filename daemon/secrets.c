@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "pipeline_int.h"
+#include "vq_secret.h"
 
 int vq_secret_read(const char *path, char **out, char *err,
                    size_t errlen) {
@@ -27,6 +28,7 @@ int vq_secret_read(const char *path, char **out, char *err,
   if (fgets(buf, sizeof buf, f) == NULL) buf[0] = '\0';
   fclose(f);
   *out = strdup(vq_trim(buf));
+  vq_secret_clear(buf, sizeof buf);
   if (*out == NULL) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;

@@ -14,6 +14,7 @@
 #include "ble_adv_source.h"
 #include "vicacq/plugin.h"
 #include "vq_bluez.h"
+#include "vq_secret.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -106,7 +107,7 @@ static int read_options(const struct vq_host *host, struct vq_ctx *ctx, struct b
       has_key = 1;
       if (s != NULL) memcpy(s->key, key, 16);
     }
-    memset(key, 0, sizeof key);
+    vq_secret_clear(key, sizeof key);
   }
   if (m == MODE_DECODE && !has_key && !bad) {
     cfg_problem(host, ctx, "key", "key (or key_file) is required to decode advertisements");
@@ -161,7 +162,7 @@ static void src_free(struct ble_src *s) {
   free(s->capture);
   free(s->output);
   /* The key must not outlive the instance in freed memory. */
-  memset(s->key, 0, sizeof s->key);
+  vq_secret_clear(s->key, sizeof s->key);
   free(s);
 }
 
