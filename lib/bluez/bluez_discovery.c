@@ -19,10 +19,15 @@ static unsigned next_retry(struct bluez_client *c) {
   return ms;
 }
 
-void bluez_discovery_reset(struct bluez_client *c) {
-  c->discovery_started = 0;
+/* No start in flight any more; one that failed is news when retried. */
+static void discovery_settled(struct bluez_client *c) {
   c->discovery_pending = 0;
   c->discovery_resuming = 0;
+}
+
+void bluez_discovery_reset(struct bluez_client *c) {
+  c->discovery_started = 0;
+  discovery_settled(c);
   c->retry_ms = RETRY_MIN_MS;
   uv_timer_stop(&c->retry_timer);
 }
@@ -55,8 +60,7 @@ static int on_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *r
   const sd_bus_error *e = sd_bus_message_get_error(m);
   int resuming = c->discovery_resuming;
   (void)ret_error;
-  c->discovery_pending = 0;
-  c->discovery_resuming = 0; /* a retry after a failure is news again */
+  discovery_settled(c);
   if (c->closing || c->adapter_path[0] == '\0') return 0;
   if (e != NULL) {
     unsigned ms = next_retry(c);
@@ -82,7 +86,7 @@ static int on_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
   int r;
   (void)ret_error;
   if (c->closing || c->adapter_path[0] == '\0') {
-    c->discovery_pending = 0;
+    discovery_settled(c);
     return 0;
   }
   if (e != NULL)
@@ -93,7 +97,7 @@ static int on_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
                                BLUEZ_ADAPTER_IFACE, "StartDiscovery", on_start_discovery, c,
                                "");
   if (r < 0) {
-    c->discovery_pending = 0;
+    discovery_settled(c);
     bluez_log(c, 0, "cannot call StartDiscovery: %s", strerror(-r));
     bluez_schedule_retry(c, next_retry(c));
   }
@@ -110,7 +114,7 @@ void bluez_discovery_start(struct bluez_client *c) {
                                BLUEZ_ADAPTER_IFACE, "SetDiscoveryFilter", on_set_filter, c,
                                "a{sv}", 2, "Transport", "s", "le", "DuplicateData", "b", 1);
   if (r < 0) {
-    c->discovery_pending = 0;
+    discovery_settled(c);
     bluez_log(c, 0, "cannot call SetDiscoveryFilter: %s", strerror(-r));
     bluez_schedule_retry(c, next_retry(c));
   }
