@@ -99,4 +99,38 @@ const char *vic_product_name(unsigned id);
 /* The table, sorted by id. */
 const struct vic_product *vic_product_all(size_t *count);
 
+/* Bytes of the product_id tag's text with its NUL: "0xA389". */
+#define VIC_PRODUCT_ID_TEXT_SIZE 7
+
+/* The product_id tag of every transport: "0x" and four upper-case hex
+ * digits of `id`, written to buf (VIC_PRODUCT_ID_TEXT_SIZE bytes) and
+ * returned.  By hand: on the BLE path snprintf costs as much as decoding a
+ * whole field. */
+static inline char *vic_product_id_text(uint16_t id, char *buf) {
+  static const char hex[] = "0123456789ABCDEF";
+  buf[0] = '0';
+  buf[1] = 'x';
+  buf[2] = hex[id >> 12];
+  buf[3] = hex[(id >> 8) & 15];
+  buf[4] = hex[(id >> 4) & 15];
+  buf[5] = hex[id & 15];
+  buf[6] = '\0';
+  return buf;
+}
+
+/* ---- BLE manufacturer data (doc/protocols/ble-adv.md §1.2) ------------- */
+
+/* After the company id 0x02E1: record kind 0x10 (product advertisement),
+ * one byte, the model id (little-endian), the record type, the nonce and
+ * the key check, then the encrypted payload. */
+#define VIC_BLE_PRODUCT_ADVERTISEMENT 0x10u
+#define VIC_BLE_HEADER_LEN 8u
+
+/* The model id of a product advertisement's manufacturer data, or -1 when
+ * `data` is shorter than the header or another kind of record. */
+static inline int32_t vic_ble_model_id(const uint8_t *data, size_t len) {
+  if (len < VIC_BLE_HEADER_LEN || data[0] != VIC_BLE_PRODUCT_ADVERTISEMENT) return -1;
+  return (int32_t)(data[2] | (uint16_t)data[3] << 8);
+}
+
 #endif

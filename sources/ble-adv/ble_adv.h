@@ -13,9 +13,9 @@
 /* Bluetooth SIG company identifier of Victron Energy BV. */
 #define BLE_ADV_COMPANY_ID 0x02E1u
 /* Byte 0 of the manufacturer data: "Product Advertisement" (§1.2). */
-#define BLE_ADV_PRODUCT_ADVERTISEMENT 0x10u
+#define BLE_ADV_PRODUCT_ADVERTISEMENT VIC_BLE_PRODUCT_ADVERTISEMENT
 /* Header bytes before the encrypted payload (§1.2). */
-#define BLE_ADV_HEADER_LEN 8u
+#define BLE_ADV_HEADER_LEN VIC_BLE_HEADER_LEN
 /* We decrypt and keep at most this many payload bytes.  Today's records are
  * at most 16 bytes; longer (extended) records are accepted and their tail
  * beyond this is never read, as no known field lies there. */

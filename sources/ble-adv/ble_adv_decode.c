@@ -72,17 +72,7 @@ int ble_adv_decode(uint8_t record_type, uint16_t model_id,
   out->model_id = model_id;
   out->record_type = record_type;
   out->product = vic_product_name(model_id);
-  {
-    /* "0x%04X" by hand: snprintf costs as much as a whole field. */
-    static const char hex[] = "0123456789ABCDEF";
-    out->product_id[0] = '0';
-    out->product_id[1] = 'x';
-    out->product_id[2] = hex[model_id >> 12];
-    out->product_id[3] = hex[(model_id >> 8) & 15];
-    out->product_id[4] = hex[(model_id >> 4) & 15];
-    out->product_id[5] = hex[model_id & 15];
-    out->product_id[6] = '\0';
-  }
+  vic_product_id_text(model_id, out->product_id);
   out->nrecords = 0;
   out->text_used = 0;
   out->text[0] = '\0';

@@ -43,7 +43,7 @@ enum ble_adv_status ble_adv_parse_header(const uint8_t *data, size_t len,
   if (data[0] != BLE_ADV_PRODUCT_ADVERTISEMENT) return BLE_ADV_NOT_PRODUCT_ADV;
   hdr->record_kind = data[0];
   hdr->byte1 = data[1];
-  hdr->model_id = (uint16_t)(data[2] | (data[3] << 8));
+  hdr->model_id = (uint16_t)vic_ble_model_id(data, len);
   hdr->record_type = data[4];
   hdr->nonce = (uint16_t)(data[5] | (data[6] << 8));
   hdr->key_check = data[7];

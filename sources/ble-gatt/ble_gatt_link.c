@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "ble_gatt_source.h"
-#include "victron.h"
 
 #define BACKOFF_FIRST_MS 1000u
 #define BACKOFF_MAX_MS 60000u
@@ -24,9 +23,6 @@
 /* BlueZ reports an RSSI per advertisement (several a second); a link
  * quality sample this often is plenty and keeps readings value-driven. */
 #define RSSI_EVERY_MS 10000u
-/* Victron manufacturer data: 0x10, one byte, model id little-endian
- * (doc/protocols/ble-adv.md §1.2). */
-#define VICTRON_RECORD_KIND 0x10
 
 static void attempt(uv_timer_t *t);
 
@@ -400,11 +396,11 @@ static void on_event(void *arg, const struct vq_bluez_event *ev) {
 static void on_adv(void *arg, const struct vq_bluez_adv *adv) {
   struct gatt_src *s = arg;
   uint64_t now;
+  int32_t model;
   if (s->state == GATT_STOPPING || memcmp(adv->addr, s->addr, sizeof s->addr) != 0) return;
-  if (adv->len >= 4 && adv->data[0] == VICTRON_RECORD_KIND) {
-    unsigned model = (unsigned)adv->data[2] | (unsigned)adv->data[3] << 8;
-    s->product = vic_product_name(model);
-    snprintf(s->product_id, sizeof s->product_id, "0x%04X", model);
+  if ((model = vic_ble_model_id(adv->data, adv->len)) >= 0) {
+    s->product = vic_product_name((unsigned)model);
+    vic_product_id_text((uint16_t)model, s->product_id);
   }
   now = now_ms(s);
   if (adv->has_rssi && (!s->rssi_sent || now - s->rssi_ms >= RSSI_EVERY_MS)) {

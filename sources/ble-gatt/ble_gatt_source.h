@@ -10,6 +10,7 @@
 
 #include "ble_gatt.h"
 #include "vicacq/plugin.h"
+#include "victron.h"
 #include "vq_bluez.h"
 
 #define GATT_MAX_CHARS 16
@@ -61,7 +62,7 @@ struct gatt_src {
   /* From the shared scanner's advertisements of this device: the product
    * (NULL until a model id was heard) and the last link.rssi emitted. */
   const char *product;
-  char product_id[8];   /* "0xA389", "" until heard */
+  char product_id[VIC_PRODUCT_ID_TEXT_SIZE]; /* "0xA389", "" until heard */
   uint64_t rssi_ms;     /* loop time link.rssi was last added */
   int rssi_sent;
 

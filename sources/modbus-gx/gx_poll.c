@@ -140,10 +140,9 @@ void gx_tag_device(struct gx_out *out, const struct gx_image *img) {
   int ok;
   double pid = number_of(img, "/ProductId", &ok);
   if (ok && out->product_id == NULL) {
-    char buf[16];
+    char buf[VIC_PRODUCT_ID_TEXT_SIZE];
     const char *name = vic_product_name((unsigned)pid & 0xFFFF);
-    snprintf(buf, sizeof buf, "0x%04X", (unsigned)pid & 0xFFFF);
-    out->product_id = strdup(buf);
+    out->product_id = strdup(vic_product_id_text((uint16_t)((unsigned)pid & 0xFFFF), buf));
     /* The shared table names products the same for every transport. */
     if (name != NULL) out->product = strdup(name);
   }

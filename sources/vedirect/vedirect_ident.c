@@ -40,7 +40,7 @@ int ved_ident_update(struct ved_ident *id, const struct ved_field *fields,
       if (ved_parse_int(val, &pid) == 0 && pid >= 0 && pid <= 0xFFFF &&
           pid != id->pid) {
         id->pid = (int32_t)pid;
-        snprintf(id->pid_text, sizeof id->pid_text, "0x%04X", (unsigned)pid);
+        vic_product_id_text((uint16_t)pid, id->pid_text);
         id->product = vic_product_name((unsigned)pid);
       }
     } else if (strcmp(l, "SER#") == 0 && val[0]) {

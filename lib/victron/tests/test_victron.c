@@ -260,7 +260,27 @@ static void check_documented_names(void) {
   CHECK_INT(rows, 171);
 }
 
+/* The product_id text every transport tags, and the model id of BLE
+ * manufacturer data (a real SmartShunt header, tests of ble-adv and
+ * ble-gatt use the same bytes). */
+static void check_ids(void) {
+  static const uint8_t shunt[] = {0x10, 0x02, 0x89, 0xa3, 0x02, 0xb0, 0x40, 0xaf, 0x92};
+  static const uint8_t other_kind[] = {0x11, 0x02, 0x89, 0xa3, 0x02, 0xb0, 0x40, 0xaf};
+  char buf[VIC_PRODUCT_ID_TEXT_SIZE];
+  CHECK_STR(vic_product_id_text(0xA389, buf), "0xA389");
+  CHECK_STR(vic_product_id_text(0x0000, buf), "0x0000");
+  CHECK_STR(vic_product_id_text(0xFFFF, buf), "0xFFFF");
+  CHECK_STR(vic_product_id_text(0x0203, buf), "0x0203");
+  CHECK_INT(vic_ble_model_id(shunt, sizeof shunt), 0xA389);
+  CHECK_INT(vic_ble_model_id(shunt, VIC_BLE_HEADER_LEN), 0xA389);
+  CHECK_INT(vic_ble_model_id(shunt, VIC_BLE_HEADER_LEN - 1), -1);
+  CHECK_INT(vic_ble_model_id(other_kind, sizeof other_kind), -1);
+  CHECK_STR(vic_product_name((unsigned)vic_ble_model_id(shunt, sizeof shunt)),
+            "SmartShunt 500A/50mV");
+}
+
 int main(void) {
+  check_ids();
   check_sets();
   check_text();
   check_products();
