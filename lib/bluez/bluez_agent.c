@@ -25,9 +25,17 @@ static struct vq_bluez_sub *owner_with_pin(struct bluez_client *c, const char *d
 static int request_passkey(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
   struct bluez_client *c = userdata;
   struct vq_bluez_sub *sub;
-  const char *dev;
+  const char *dev, *sender = sd_bus_message_get_sender(m);
   int r;
   if ((r = sd_bus_message_read(m, "o", &dev)) < 0) return r;
+  /* Only bluetoothd may learn a PIN.  On a bus the daemon stamps every
+   * sender; a message without one comes over a direct connection, whose
+   * peer is the address the client chose. */
+  if (sender != NULL && strcmp(sender, c->bluez_owner) != 0) {
+    bluez_log(c, 1, "pairing agent: rejected a passkey request from %s (not bluetoothd)",
+              sender);
+    return sd_bus_error_set(ret_error, REJECTED, "only bluetoothd may ask");
+  }
   if ((sub = owner_with_pin(c, dev)) == NULL) {
     bluez_log(c, 1, "pairing agent: rejected a passkey request for %s (no source owns it)",
               dev);
@@ -49,16 +57,21 @@ static int nothing(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
   return sd_bus_reply_method_return(m, "");
 }
 
+/* UNPRIVILEGED: without it sd-bus checks a system-bus caller's
+ * capabilities with a blocking call to the bus on the loop thread; the
+ * agent checks instead that the caller is bluetoothd (request_passkey),
+ * and the other methods give nothing away. */
+#define AGENT_METHOD_FLAGS SD_BUS_VTABLE_UNPRIVILEGED
 static const sd_bus_vtable agent_vtable[] = {
     SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD("RequestPasskey", "o", "u", request_passkey, 0),
-    SD_BUS_METHOD("RequestPinCode", "o", "s", reject, 0),
-    SD_BUS_METHOD("RequestConfirmation", "ou", "", reject, 0),
-    SD_BUS_METHOD("RequestAuthorization", "o", "", reject, 0),
-    SD_BUS_METHOD("AuthorizeService", "os", "", reject, 0),
-    SD_BUS_METHOD("DisplayPasskey", "ouq", "", nothing, 0),
-    SD_BUS_METHOD("Release", "", "", nothing, 0),
-    SD_BUS_METHOD("Cancel", "", "", nothing, 0),
+    SD_BUS_METHOD("RequestPasskey", "o", "u", request_passkey, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("RequestPinCode", "o", "s", reject, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("RequestConfirmation", "ou", "", reject, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("RequestAuthorization", "o", "", reject, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("AuthorizeService", "os", "", reject, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("DisplayPasskey", "ouq", "", nothing, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("Release", "", "", nothing, AGENT_METHOD_FLAGS),
+    SD_BUS_METHOD("Cancel", "", "", nothing, AGENT_METHOD_FLAGS),
     SD_BUS_VTABLE_END};
 
 static int on_registered(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {

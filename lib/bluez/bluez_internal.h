@@ -88,6 +88,7 @@ struct bluez_client {
   char *adapter_want;    /* "hci0", or NULL for the first powered */
   char adapter_path[96]; /* chosen adapter, "" if none */
   int bluez_present;
+  char bluez_owner[64]; /* bluetoothd's unique bus name, "" when unknown */
   int waiting_logged; /* "no adapter" said once */
   int closing;
   int dispatching;

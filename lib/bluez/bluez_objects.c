@@ -71,6 +71,13 @@ static int interface_added(struct bluez_client *c, const char *path, sd_bus_mess
   return sd_bus_message_skip(m, "a{sv}");
 }
 
+/* Who bluetoothd is on the bus, for the agent to answer only it (NULL or
+ * too long: unknown). */
+static void set_owner(struct bluez_client *c, const char *unique) {
+  if (unique == NULL || strlen(unique) >= sizeof c->bluez_owner) unique = "";
+  snprintf(c->bluez_owner, sizeof c->bluez_owner, "%s", unique);
+}
+
 static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
   struct bluez_client *c = userdata;
   const sd_bus_error *e = sd_bus_message_get_error(m);
@@ -85,6 +92,7 @@ static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
     return 0;
   }
   c->bluez_present = 1;
+  set_owner(c, sd_bus_message_get_sender(m));
   if ((r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}")) < 0) goto bad;
   while ((r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}")) > 0) {
     if ((r = sd_bus_message_read(m, "o", &path)) < 0) goto bad;
@@ -215,6 +223,7 @@ static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
   c->adapter_path[0] = '\0';
   bluez_agent_reset(c);
   bluez_discovery_reset(c);
+  set_owner(c, new_owner);
   if (new_owner[0] == '\0') {
     bluez_log(c, 1, "bluetoothd left the bus; waiting for it to come back");
     c->bluez_present = 0;

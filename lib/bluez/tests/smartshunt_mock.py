@@ -408,6 +408,12 @@ class Device(Obj):
             other.PropertiesChanged("org.bluez.Device1", {"ManufacturerData": mfr,
                                                           "RSSI": dbus.Int16(-70)}, [])
 
+    @dbus.service.method("org.vicacq.Mock", out_signature="so")
+    def Agent(self):
+        """The registered agent's bus name and object, for a caller that is
+        not bluetoothd to try it."""
+        return self.root.agents.agent
+
     @dbus.service.method("org.vicacq.Mock", in_signature="o", out_signature="s",
                          async_callbacks=("ok", "err"))
     def AskAgent(self, path, ok, err):

@@ -170,6 +170,15 @@ try:
     check(answer == "org.bluez.Error.Rejected", "another device's passkey request rejected: " + answer)
     answer = r.dev().AskAgent(dbus.ObjectPath(DEV), dbus_interface="org.vicacq.Mock")
     check(answer == "passkey 12345", "the owned device gets the PIN, leading zero kept in meaning")
+    name, path = r.dev().Agent(dbus_interface="org.vicacq.Mock")
+    try:
+        answer = "passkey %d" % r.env.bus.get_object(name, path, introspect=False).RequestPasskey(
+            dbus.ObjectPath(DEV), dbus_interface="org.bluez.Agent1")
+    except dbus.exceptions.DBusException as e:
+        answer = e.get_dbus_name()
+    check(answer == "org.bluez.Error.Rejected",
+          "a caller that is not bluetoothd gets no PIN, even for the owned device: " + answer)
+    r.wait("LOG 1 pairing agent: rejected a passkey request from", "and the rejection is logged")
 
     print("# device disconnect seen at once", flush=True)
     r.send("disconnect")
