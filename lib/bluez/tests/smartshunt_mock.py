@@ -5,6 +5,7 @@ GATT service (doc/protocols/ble-gatt.md §2-§3).  python3-dbusmock's bluez5
 template has no GATT and never calls an agent, hence this service.
 
   smartshunt_mock.py ADDRESS PIN [--no-gatt] [--resolve-ms N] [--scale F]
+                     [--notify-hz F]
 
 Connect sets Connected and, after --resolve-ms, ServicesResolved.  Pair
 calls the registered agent's RequestPasskey and fails with
@@ -25,7 +26,11 @@ it back as replugged: the adapter, then the device with its bond (BlueZ
 keeps bonds on disk), not connected, the adapter powered at once (ms 0) or
 ms later; RemoveAdapterSilently() as RemoveAdapter() but InterfacesRemoved
 for the adapter only: the objects under it go unannounced (a client must
-drop them with their adapter); Stats() as on the device."""
+drop them with their adapter); Stats() as on the device.
+
+--notify-hz F (benchmarks, default off) changes every notifying value F
+times a second, alternating two values so that each change is a
+notification (counted in Stats()["notified"])."""
 import sys
 
 import dbus
@@ -255,11 +260,26 @@ class Device(Obj):
         self.writes = []
         self.reads = self.notifies = self.connects = self.pairs = self.drops = 0
         self.notified = 0  # values sent as notifications (reads: values sent as replies)
+        self.ticks = 0  # --notify-hz changes so far
         self.ka_timer = None
         self.gatt_objs = []
 
     def connected(self):
         return bool(self.ifaces["org.bluez.Device1"]["Connected"])
+
+    def notify_tick(self, ms):
+        """--notify-hz: each notifying value alternates between its value
+        and that value with the low bit of its first byte flipped, every ms
+        after the last change (never two changes closer)."""
+        GLib.timeout_add(ms, self.notify_tick, ms)
+        self.ticks += 1
+        for cid, (flags, value) in CHARS.items():
+            if "notify" in flags and cid in self.chars:
+                b = bytearray.fromhex(value)
+                if self.ticks % 2:
+                    b[0] ^= 1
+                self.chars[cid].set_value(b.hex())
+        return False
 
     def keepalive(self, ms):
         if self.ka_timer is not None:
@@ -431,6 +451,7 @@ def main():
     gatt = "--no-gatt" not in args
     resolve_ms = int(args[args.index("--resolve-ms") + 1]) if "--resolve-ms" in args else 200
     scale = float(args[args.index("--scale") + 1]) if "--scale" in args else 1.0
+    notify_hz = float(args[args.index("--notify-hz") + 1]) if "--notify-hz" in args else 0.0
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SystemBus()
     root = Root(bus)
@@ -441,6 +462,9 @@ def main():
     dev = Device(bus, root, addr, pin, gatt, resolve_ms, scale)
     root.dev = dev
     root.objs.append(dev)
+    if notify_hz > 0:
+        ms = max(1, round(1000 / notify_hz))
+        GLib.timeout_add(ms, dev.notify_tick, ms)
     name = dbus.service.BusName("org.bluez", bus)  # noqa: F841 (released when collected)
     print("READY", flush=True)
     GLib.MainLoop().run()
