@@ -12,8 +12,10 @@ second.  Prints, per run and as the median (min..max) of BENCH_RUNS runs:
      (1 notification per value per second) and at BENCH_HZ (default 20),
      with the cost of one notification from the scaled run less idle;
   2. notifications the mock sent per second, values vicacq delivered
-     (records of the 5 notifying quantities in the window) and readings
-     (notifications that arrive together are one reading);
+     (records of the 5 notifying quantities in the window: without
+     notifications, their re-reads) and readings (notifications that
+     arrive together are one reading; the 5 values without notify are
+     re-read as one more reading a minute);
   3. VmHWM / VmRSS / RssAnon of vicacq with the stdout sink alone (the
      fixture source idle, as core_bench.sh: a pipeline needs a source), with
      the ble-gatt source alone (end of the 1 Hz window), and with one
@@ -209,7 +211,7 @@ def cpu_window(env, tmp, hz, n):
     return {"cpu_s": cpu, "cpu_ticks_s": k1 - k0, "span": span,
             "per_hour": cpu / span * 3600, "sent": (sent1 - sent0) / span,
             "values": values / span, "readings": len({x[0] for x in win}) / span,
-            "lost": (sent1 - sent0) - values, "mem": m}
+            "lost": (sent1 - sent0) - values if hz else None, "mem": m}
 
 
 def rss_alone(env, tmp, n):
@@ -266,9 +268,10 @@ def main():
                 res[hz].append(x)
                 print("run %d, %g Hz: %.4f CPU s in %.1f s (ticks %.2f s) = %.3f CPU s/device-hour; "
                       "%.2f notifications/s sent, %.2f values/s and %.2f readings/s delivered, "
-                      "%d lost; VmHWM %d kB, VmRSS %d kB"
+                      "%s lost; VmHWM %d kB, VmRSS %d kB"
                       % (n + 1, hz, x["cpu_s"], x["span"], x["cpu_ticks_s"], x["per_hour"],
-                         x["sent"], x["values"], x["readings"], x["lost"],
+                         x["sent"], x["values"], x["readings"],
+                         "-" if x["lost"] is None else x["lost"],
                          x["mem"]["VmHWM"], x["mem"]["VmRSS"]), flush=True)
             alone.append(rss_alone(env, tmp, n))
             both.append(rss_both(env, tmp, n))
@@ -287,12 +290,14 @@ def main():
           % (RUNS, SECONDS, os.uname().machine, os.cpu_count()))
     for hz in rates:
         xs = res[hz]
-        what = "connected, no notifications" if hz == 0 else "%g notification/value/s" % hz
+        what = "connected, no notifications" if hz == 0 else "%g notification(s)/value/s" % hz
+        lost = ("lost %s" % med([x["lost"] for x in xs], "%d") if hz else
+                "the values are re-reads")
         print("ble-gatt keep mode, %s: %s CPU s/device-hour; %s notifications/s sent, "
-              "%s values/s, %s readings/s delivered, lost %s"
+              "%s values/s, %s readings/s delivered, %s"
               % (what, med([x["per_hour"] for x in xs], "%.3f"), med([x["sent"] for x in xs], "%.2f"),
                  med([x["values"] for x in xs], "%.2f"), med([x["readings"] for x in xs], "%.2f"),
-                 med([x["lost"] for x in xs], "%d")))
+                 lost))
     per_note = [(h["cpu_s"] - i["cpu_s"] * h["span"] / i["span"]) / (h["sent"] * h["span"])
                 for h, i in zip(res[HZ], res[0.0]) if h["sent"] > 0]
     if per_note:
