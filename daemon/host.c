@@ -43,7 +43,9 @@ static int host_emit(struct vq_ctx *ctx, const struct vq_reading *r) {
     vq_log(VQ_LOG_ERROR, ctx->label, "plugin bug: emit from a sink");
     return -EINVAL;
   }
-  if (ctx->state != VQ_INST_STARTED) return 0; /* stopping: dropped quietly */
+  /* What a source flushes in stop() is delivered: sinks stop after every
+   * source (daemon.c, check_progress). */
+  if (ctx->state != VQ_INST_STARTED && ctx->state != VQ_INST_STOPPING) return 0;
   rc = vq_chain_source_emit(ctx, r,
                             r && r->time_ns ? r->time_ns : vq_realtime_ns());
   if (rc == -EINVAL)

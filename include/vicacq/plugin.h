@@ -405,7 +405,11 @@ struct vq_host {
       ;
 
   /** Emit one reading (sources).  The host copies it; it never blocks.
-   *  Returns 0, or -EINVAL for a malformed reading (nothing emitted). */
+   *  A source may still emit from stop() until it calls done(ctx) (what it
+   *  held back, e.g. values it groups into one reading): that is
+   *  delivered, since sinks are stopped only after every source.  Later
+   *  emits are dropped.  Returns 0, or -EINVAL for a malformed reading
+   *  (nothing emitted). */
   int (*emit)(struct vq_ctx *ctx, const struct vq_reading *reading);
 
   /** A source with a finite input (a replay) calls this once at its end.

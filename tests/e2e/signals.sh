@@ -63,6 +63,22 @@ note "SIGINT"
 stop_test int INT
 
 # ------------------------------------------------------------------
+note "what a source flushes in stop() is delivered, nothing after done()"
+pipeline flush ok
+sed -i 's/^burst = 5$/burst = 5\nflush_on_stop = yes/' "$tmp/flush.ini"
+start flush -c "$tmp/flush.ini"
+wait_lines "$tmp/flush.sink" '^reading fix ' 20 15
+kill -TERM "$pid"
+wait_exit "$pid" 5
+expect_eq "exit status with a flush in stop()" "$rc" 0
+n=$(grep -c 'fixture\.flushed=' "$tmp/flush.sink")
+expect_eq "readings flushed in stop() and delivered" "$n" 1
+tail -n 1 "$tmp/flush.sink" | grep -q 'fixture\.flushed=' || { show "$tmp/flush.sink"; fail "the flushed reading is not the last one"; }
+expect_not_contains "$tmp/flush.sink" "fixture.after_done"
+expect_contiguous "$tmp/flush.sink" fix 1
+expect_contains "$tmp/flush.err" "source.fix: readings: $count"
+
+# ------------------------------------------------------------------
 note "SIGUSR1 logs the counters, the daemon keeps running"
 name=usr1
 pipeline usr1 ok

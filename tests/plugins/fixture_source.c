@@ -45,6 +45,7 @@ struct fixture_source {
   int worker_running;
   atomic_int worker_quit, posted, refused, other_errors;
   int ran, ran_after_done, done_called;
+  int flush_on_stop;
 };
 
 static const struct vq_option options[] = {
@@ -61,6 +62,9 @@ static const struct vq_option options[] = {
      "quantities of the records, in turn (default fixture.value.N)"},
     {"finish", VQ_OPT_BOOL, 0, "yes", NULL, 1, 0,
      "tell the daemon when count readings are out"},
+    {"flush_on_stop", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
+     "emit one reading of fixture.flushed in stop(), as a source holding "
+     "values back does, and one of fixture.after_done after done()"},
     {"kinds", VQ_OPT_BOOL, 0, "no", NULL, 1, 0,
      "add one record of every value type (enum, bitmask, bool, string, NA)"},
     {"command_delay", VQ_OPT_DURATION, 0, "10ms", NULL, 0, 3600000,
@@ -90,6 +94,7 @@ static const struct vq_cfg_bind bindings[] = {
                 VQ_OPT_DURATION),
     VQ_CFG_BIND(struct fixture_source, finish, "finish", VQ_OPT_BOOL),
     VQ_CFG_BIND(struct fixture_source, kinds, "kinds", VQ_OPT_BOOL),
+    VQ_CFG_BIND(struct fixture_source, flush_on_stop, "flush_on_stop", VQ_OPT_BOOL),
     VQ_CFG_BIND(struct fixture_source, command_delay_ms, "command_delay",
                 VQ_OPT_DURATION),
     VQ_CFG_BIND(struct fixture_source, command_fail, "command_fail",
@@ -194,6 +199,20 @@ static void emit_one(struct fixture_source *s) {
   s->sent++;
 }
 
+/* One reading of one record of `quantity` (flush_on_stop). */
+static void emit_marker(struct fixture_source *s, const char *quantity) {
+  struct vq_record rec;
+  struct vq_reading r = VQ_READING_INIT;
+  memset(&rec, 0, sizeof rec);
+  rec.quantity = quantity;
+  rec.type = VQ_VALUE_DOUBLE;
+  rec.value.f64 = (double)s->sent;
+  r.device = s->device;
+  r.records = &rec;
+  r.nrecords = 1;
+  s->host->emit(s->ctx, &r);
+}
+
 static void stop_emitting(struct fixture_source *s) {
   if (s->timer) {
     s->host->timer_stop(s->ctx, s->timer);
@@ -256,16 +275,19 @@ static int src_start(void *instance) {
   return uv_idle_start(&s->idle, on_idle);
 }
 
-static void on_idle_closed(uv_handle_t *h) {
-  struct fixture_source *s = h->data;
+static void report_done(struct fixture_source *s) {
   s->done_called = 1;
   s->stopped(s->ctx);
+  if (s->flush_on_stop) emit_marker(s, "fixture.after_done");
 }
+
+static void on_idle_closed(uv_handle_t *h) { report_done(h->data); }
 
 static void src_stop(void *instance, vq_stopped_cb done) {
   struct fixture_source *s = instance;
   s->stopped = done;
   stop_emitting(s);
+  if (s->flush_on_stop) emit_marker(s, "fixture.flushed");
   if (s->command_timer) {
     s->host->timer_stop(s->ctx, s->command_timer);
     s->command_timer = NULL;
@@ -275,8 +297,7 @@ static void src_stop(void *instance, vq_stopped_cb done) {
     uv_close((uv_handle_t *)&s->idle, on_idle_closed);
     return;
   }
-  s->done_called = 1;
-  done(s->ctx);
+  report_done(s);
 }
 
 static void src_destroy(void *instance) {
