@@ -19,10 +19,14 @@ static unsigned next_retry(struct bluez_client *c) {
   return ms;
 }
 
-/* No start in flight any more; one that failed is news when retried. */
+/* No start in flight any more; one that failed is news when retried.
+ * Dropping the call's slot cancels a reply still to come, so that an
+ * adapter powered off and on again during SetDiscoveryFilter does not end
+ * with two filter and start sequences. */
 static void discovery_settled(struct bluez_client *c) {
   c->discovery_pending = 0;
   c->discovery_resuming = 0;
+  c->discovery_call = sd_bus_slot_unref(c->discovery_call);
 }
 
 void bluez_discovery_reset(struct bluez_client *c) {
@@ -93,7 +97,8 @@ static int on_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
     /* Old BlueZ without DuplicateData still scans, with fewer reports. */
     bluez_log(c, 1, "SetDiscoveryFilter on %s failed (%s); scanning without it",
               bluez_adapter_name(c), bluez_error_text(e));
-  r = sd_bus_call_method_async(c->bus, NULL, BLUEZ_SERVICE, c->adapter_path,
+  c->discovery_call = sd_bus_slot_unref(c->discovery_call); /* its reply is this one */
+  r = sd_bus_call_method_async(c->bus, &c->discovery_call, BLUEZ_SERVICE, c->adapter_path,
                                BLUEZ_ADAPTER_IFACE, "StartDiscovery", on_start_discovery, c,
                                "");
   if (r < 0) {
@@ -110,7 +115,7 @@ void bluez_discovery_start(struct bluez_client *c) {
       c->discovery_started || c->npaused > 0)
     return;
   c->discovery_pending = 1;
-  r = sd_bus_call_method_async(c->bus, NULL, BLUEZ_SERVICE, c->adapter_path,
+  r = sd_bus_call_method_async(c->bus, &c->discovery_call, BLUEZ_SERVICE, c->adapter_path,
                                BLUEZ_ADAPTER_IFACE, "SetDiscoveryFilter", on_set_filter, c,
                                "a{sv}", 2, "Transport", "s", "le", "DuplicateData", "b", 1);
   if (r < 0) {

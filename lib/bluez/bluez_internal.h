@@ -96,6 +96,7 @@ struct bluez_client {
   /* discovery (bluez_discovery.c) */
   int discovery_started; /* our StartDiscovery succeeded and still runs */
   int discovery_pending; /* filter/start calls in flight */
+  sd_bus_slot *discovery_call; /* the one in flight: unref'd to cancel it */
   int discovery_resuming; /* the start in flight resumes after a pause */
   unsigned npaused;      /* subscribers holding a pause */
   unsigned retry_ms;

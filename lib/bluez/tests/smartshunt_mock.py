@@ -145,6 +145,13 @@ class Root(dbus.service.Object):
         if powered_after_ms > 0:  # as bluetoothd powers a new adapter on (AutoEnable)
             GLib.timeout_add(powered_after_ms, self.power_on)
 
+    @dbus.service.method("org.vicacq.Mock", in_signature="bu")
+    def SetPowered(self, powered, filter_delay_ms):
+        """Power hci0 off or on; SetDiscoveryFilter answers filter_delay_ms
+        later from now on (a slow adapter)."""
+        self.adapter.filter_delay_ms = filter_delay_ms
+        self.adapter.change("org.bluez.Adapter1", "Powered", dbus.Boolean(powered))
+
     def power_on(self):
         if self.adapter in self.objs:
             self.adapter.change("org.bluez.Adapter1", "Powered", dbus.Boolean(True))
@@ -182,10 +189,15 @@ class Adapter(Obj):
         self.starts = 0
         self.stops = 0
         self.removals = 0
+        self.filter_delay_ms = 0
 
-    @dbus.service.method("org.bluez.Adapter1", in_signature="a{sv}")
-    def SetDiscoveryFilter(self, f):
-        pass
+    @dbus.service.method("org.bluez.Adapter1", in_signature="a{sv}",
+                         async_callbacks=("ok", "err"))
+    def SetDiscoveryFilter(self, f, ok, err):
+        if self.filter_delay_ms == 0:
+            ok()
+        else:
+            GLib.timeout_add(self.filter_delay_ms, lambda: ok() and False)
 
     @dbus.service.method("org.bluez.Adapter1")
     def StartDiscovery(self):

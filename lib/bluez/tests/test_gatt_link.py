@@ -230,6 +230,24 @@ try:
     check(n == 1, "after the re-add only the shunt (re-announced with its bond): %r" % n)
     r.close()
 
+    print("# the adapter powered off and on while SetDiscoveryFilter is in flight", flush=True)
+    r = Run(env)
+    r.wait("CHARS 11", "connected")
+    root = env.bus.get_object("org.bluez", "/")
+    starts = r.stats()["discovery_starts"]
+    root.SetPowered(False, dbus.UInt32(400), dbus_interface="org.vicacq.Mock")
+    r.wait("LOG 1 Bluetooth adapter hci0 was powered off", "powered off")
+    root.SetPowered(True, dbus.UInt32(400), dbus_interface="org.vicacq.Mock")
+    time.sleep(0.1)  # the filter call is in flight for 400 ms
+    root.SetPowered(False, dbus.UInt32(400), dbus_interface="org.vicacq.Mock")
+    root.SetPowered(True, dbus.UInt32(400), dbus_interface="org.vicacq.Mock")
+    time.sleep(1.5)  # both filter replies are in
+    st = r.stats()
+    check(st["discovery_starts"] == starts + 1 and st["discovering"] == 1,
+          "one StartDiscovery after the power cycles, the stale filter reply ignored: %r" % st)
+    check(r.has("LOG 1 StartDiscovery") == 0, "no failed start logged")
+    r.close()
+
     print("# bluetoothd leaves", flush=True)
     r = Run(env)
     r.wait("CHARS 11", "connected")
