@@ -51,7 +51,8 @@ def mfr(hexdata, company=0x02E1):
 
 class PrivateBluez:
     """dbus-daemon of our own (DBUS_SYSTEM_BUS_ADDRESS points at it for
-    the children) plus mock bluetoothd processes in self.procs."""
+    the children) plus the processes in self.procs (mock bluetoothds, and
+    what a test hands to track()), all ended by close()."""
 
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="ble-adv-bus-")
@@ -75,6 +76,12 @@ class PrivateBluez:
                 return p
             time.sleep(0.05)
         raise RuntimeError("mock bluez did not start")
+
+    def track(self, p):
+        """End p at close() if it still runs: a test that stops half-way (a
+        failed check raising) leaves no daemon behind."""
+        self.procs.append(p)
+        return p
 
     def mock(self, path="/"):
         return self.bus.get_object("org.bluez", path)
@@ -100,10 +107,14 @@ class PrivateBluez:
                                   dbus_interface="org.freedesktop.DBus.Mock")
 
     def close(self):
-        for p in self.procs:
+        for p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
-                p.wait(5)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         self.daemon.terminate()
         self.daemon.wait(5)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -53,13 +53,14 @@ class Run:
 
     def __init__(self, env, pin=PIN, mock_args=(), driver_args=()):
         self.env = env
-        self.mock = subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN] + list(mock_args),
-                                     stdout=subprocess.PIPE, text=True)
+        self.mock = env.track(subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN] +
+                                               list(mock_args), stdout=subprocess.PIPE, text=True))
         self.mock.stdout.readline()  # READY: the name is owned
         self.lines = []
         self.lock = threading.Lock()
-        self.drv = subprocess.Popen([DRIVER, ADDR, pin, str(KA_MS)] + list(driver_args),
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.drv = env.track(subprocess.Popen([DRIVER, ADDR, pin, str(KA_MS)] + list(driver_args),
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              text=True))
         threading.Thread(target=self.reader, daemon=True).start()
 
     def reader(self):

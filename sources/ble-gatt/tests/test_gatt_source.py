@@ -84,8 +84,8 @@ class Daemon:
         self.out, self.err = [], []
         self.out_t = []  # when each stdout line arrived (time.time())
         self.lock = threading.Lock()
-        self.p = subprocess.Popen([VICACQ, "-c", self.ini], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        self.p = env.track(subprocess.Popen([VICACQ, "-c", self.ini], stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True))
         for stream, dst in ((self.p.stdout, self.out), (self.p.stderr, self.err)):
             threading.Thread(target=self.reader, args=(stream, dst), daemon=True).start()
 
@@ -150,8 +150,8 @@ class Daemon:
 
 
 def start_mock(args=()):
-    m = subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN] + list(args), stdout=subprocess.PIPE,
-                         text=True)
+    m = env.track(subprocess.Popen(["/usr/bin/python3", MOCK, ADDR, PIN] + list(args),
+                                   stdout=subprocess.PIPE, text=True))
     m.stdout.readline()
     return m
 

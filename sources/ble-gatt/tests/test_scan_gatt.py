@@ -95,8 +95,8 @@ def scan(env, args, during=None):
     Stats after that reply went out, so what during() changes can reach
     the scan only by PropertiesChanged.  (returncode, stdout, stderr)"""
     starts = discovery_starts(env)
-    p = subprocess.Popen([VICACQ, "scan", "--seconds", "3"] + args, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = env.track(subprocess.Popen([VICACQ, "scan", "--seconds", "3"] + args,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     stop = threading.Event()
     end = time.time() + 5
     while discovery_starts(env) == starts and time.time() < end:
