@@ -29,6 +29,28 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configur
 """
 
 
+# The SmartShunt mock, a bluetoothd of our own on GLib's main loop.
+MOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "smartshunt_mock.py")
+
+
+def require_mock():
+    """Exit 77 (skip) when the mock cannot run: it needs python3-gi."""
+    try:
+        import gi  # noqa: F401
+    except ImportError as e:
+        print("SKIP: python3-gi missing:", e)
+        sys.exit(77)
+
+
+def require_vicacq():
+    """The daemon under test (VICACQ, set by make check), or exit 77."""
+    vicacq = os.environ.get("VICACQ")
+    if not vicacq or not os.access(vicacq, os.X_OK):
+        print("SKIP: VICACQ (the daemon binary) not given")
+        sys.exit(77)
+    return vicacq
+
+
 def cell(out, addr, col):
     """The word of addr's row under the heading col in the table `vicacq
     scan` prints (columns are aligned under their headings), or None."""

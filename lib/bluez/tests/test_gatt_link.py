@@ -17,18 +17,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without python3-dbus)
+from bluez_env import MOCK, PrivateBluez, require_mock  # noqa: E402  (exits 77 without python3-dbus)
 import dbus  # noqa: E402
-try:
-    import gi  # noqa: F401  (the mock's GLib main loop)
-except ImportError as e:
-    print("SKIP: python3-gi missing:", e)
-    sys.exit(77)
+require_mock()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("BLUEZ_TESTS_BUILDDIR", HERE)
 DRIVER = os.path.join(BUILD, "gatt_driver")
-MOCK = os.path.join(HERE, "smartshunt_mock.py")
 ADDR = "C7:12:34:56:78:9A"
 DEV = "/org/bluez/hci0/dev_C7_12_34_56_78_9A"
 PIN = "012345"  # a leading zero: the passkey is 12345

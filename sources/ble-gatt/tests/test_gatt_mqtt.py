@@ -33,19 +33,11 @@ for tool in ("mosquitto", "mosquitto_sub", "mosquitto_pub"):
     if shutil.which(tool) is None:
         print("SKIP: %s is not installed" % tool)
         sys.exit(77)
-from bluez_env import PrivateBluez  # noqa: E402  (exits 77 without python3-dbus)
+from bluez_env import MOCK, PrivateBluez, require_mock, require_vicacq  # noqa: E402  (exits 77 without python3-dbus)
 import dbus  # noqa: E402
-try:
-    import gi  # noqa: F401
-except ImportError as e:
-    print("SKIP: python3-gi missing:", e)
-    sys.exit(77)
-VICACQ = os.environ.get("VICACQ")
-if not VICACQ or not os.access(VICACQ, os.X_OK):
-    print("SKIP: VICACQ (the daemon binary) not given")
-    sys.exit(77)
+require_mock()
+VICACQ = require_vicacq()
 
-MOCK = os.path.join(BLUEZ_TESTS, "smartshunt_mock.py")
 # The mqtt sink's own checker of HA's discovery rules (sinks/mqtt/tests).
 HA_CHECK = os.path.join(BLUEZ_TESTS, "../../../sinks/mqtt/tests/ha_check.py")
 ADDR = "C7:12:34:56:78:9A"

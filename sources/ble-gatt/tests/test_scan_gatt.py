@@ -18,19 +18,11 @@ BLUEZ_TESTS = os.environ.get("BLUEZ_TESTS_SRCDIR",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "../../../lib/bluez/tests"))
 sys.path.insert(0, BLUEZ_TESTS)
-from bluez_env import PrivateBluez, cell  # noqa: E402  (exits 77 without python3-dbus)
+from bluez_env import MOCK, PrivateBluez, cell, require_mock, require_vicacq  # noqa: E402  (exits 77 without python3-dbus)
 import dbus  # noqa: E402
-try:
-    import gi  # noqa: F401
-except ImportError as e:
-    print("SKIP: python3-gi missing:", e)
-    sys.exit(77)
-VICACQ = os.environ.get("VICACQ")
-if not VICACQ or not os.access(VICACQ, os.X_OK):
-    print("SKIP: VICACQ (the daemon binary) not given")
-    sys.exit(77)
+require_mock()
+VICACQ = require_vicacq()
 
-MOCK = os.path.join(BLUEZ_TESTS, "smartshunt_mock.py")
 MOCK_ADDR = "C7:12:34:56:78:9A"
 MOCK_PATH = "/org/bluez/hci0/dev_C7_12_34_56_78_9A"
 # Three SmartShunts advertising (the mock's Advertise adds them):
