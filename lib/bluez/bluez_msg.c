@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bluez_internal.h"
+#include "vq_hex.h"
 
 /* Read a variant holding the basic type `type` into *out; a variant of
  * another type is skipped.  1 read, 0 skipped, <0 error. */
@@ -22,28 +23,12 @@ int bluez_read_variant(sd_bus_message *m, char type, void *out) {
   return r < 0 ? r : 1;
 }
 
-static int hex_digit(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
-
 /* "AA:BB:CC:DD:EE:FF" as BlueZ writes it: hex digits only (sscanf's %2x
  * also took " A", "+A", "-1" and "0x", so a malformed Address or object
  * path gave a device a wrong address).  0, or -1 with addr untouched. */
 int bluez_parse_addr(const char *text, uint8_t addr[6]) {
-  uint8_t v[6];
-  int i, hi, lo;
-  if (text == NULL || strlen(text) != 17) return -1;
-  for (i = 0; i < 6; i++) {
-    hi = hex_digit(text[3 * i]);
-    lo = hex_digit(text[3 * i + 1]);
-    if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':')) return -1;
-    v[i] = (uint8_t)(hi << 4 | lo);
-  }
-  memcpy(addr, v, 6);
-  return 0;
+  if (text == NULL) return -1;
+  return vq_mac_parse(text, addr);
 }
 
 int vq_bluez_parse_addr(const char *text, uint8_t addr[6]) {

@@ -192,8 +192,6 @@ int ble_adv_encrypt(const uint8_t key[16], uint16_t model_id,
 
 /* "C0:3B:98:12:34:56" or "c03b98123456" -> 6 bytes.  0 or -EINVAL. */
 int ble_addr_parse(const char *text, uint8_t addr[6]);
-/* 6 bytes -> "c03b98123456" (13 bytes with NUL). */
-void ble_addr_device_id(const uint8_t addr[6], char out[13]);
 /* 6 bytes -> "C0:3B:98:12:34:56" (18 bytes with NUL). */
 void ble_addr_format(const uint8_t addr[6], char out[18]);
 

@@ -58,33 +58,17 @@ int ble_adv_parse_key(const char *hex, uint8_t key[16]) {
 }
 
 int ble_addr_parse(const char *text, uint8_t addr[6]) {
-  size_t i, len;
+  size_t len;
   if (text == NULL) return -EINVAL;
   len = strlen(text);
-  if (len == 17) {
-    for (i = 0; i < 6; i++) {
-      if (vq_hex_bytes(text + 3 * i, 1, &addr[i]) != 0 || (i < 5 && text[3 * i + 2] != ':'))
-        return -EINVAL;
-    }
-    return 0;
-  }
+  if (len == 17) return vq_mac_parse(text, addr) == 0 ? 0 : -EINVAL;
   if (len == 12) {
     return vq_hex_bytes(text, 6, addr) == 0 ? 0 : -EINVAL;
   }
   return -EINVAL;
 }
 
-static const char lower_hex[] = "0123456789abcdef";
 static const char upper_hex[] = "0123456789ABCDEF";
-
-void ble_addr_device_id(const uint8_t addr[6], char out[13]) {
-  size_t i;
-  for (i = 0; i < 6; i++) {
-    out[2 * i] = lower_hex[addr[i] >> 4];
-    out[2 * i + 1] = lower_hex[addr[i] & 15];
-  }
-  out[12] = '\0';
-}
 
 void ble_addr_format(const uint8_t addr[6], char out[18]) {
   size_t i;

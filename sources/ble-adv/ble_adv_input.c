@@ -9,6 +9,7 @@
 #include "ble_adv_source.h"
 #include "ble_capture.h"
 #include "victron.h"
+#include "vq_hex.h"
 
 /* A key mismatch warning is repeated at most this often per device. */
 #define KEY_WARN_INTERVAL_NS (600LL * 1000000000LL)
@@ -40,7 +41,7 @@ static struct ble_dev *find_dev(struct ble_src *s, const uint8_t addr[6]) {
   d = &s->devs[s->ndevs];
   memset(d, 0, sizeof *d);
   memcpy(d->addr, addr, 6);
-  ble_addr_device_id(addr, d->id);
+  vq_mac_device_id(addr, d->id);
   if (s->mode == MODE_DECODE) {
     if (ble_adv_device_init(&d->adv, s->key) != 0) {
       ble_log(s, VQ_LOG_ERROR, "cannot create an AES context (OpenSSL)");

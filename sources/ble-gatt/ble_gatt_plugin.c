@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ble_gatt_source.h"
+#include "vq_hex.h"
 #include "vq_secret.h"
 
 #ifdef HAVE_CONFIG_H
@@ -66,8 +67,7 @@ static int read_options(const struct vq_host *host, struct vq_ctx *ctx, struct g
   host->cfg_int(ctx, "keep_alive", &ka);
   if (bad || s == NULL) return bad ? -EINVAL : 0;
   memcpy(s->addr, a, 6);
-  snprintf(s->device, sizeof s->device, "%02x%02x%02x%02x%02x%02x", a[0], a[1], a[2], a[3],
-           a[4], a[5]);
+  vq_mac_device_id(a, s->device);
   memcpy(s->pin, pin, 7);
   s->poll_mode = mode != NULL && strcmp(mode, "poll") == 0;
   s->keep_alive_s = (unsigned)ka;
